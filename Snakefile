@@ -1,0 +1,43 @@
+# emergence: when and where interpretable concepts are born inside language models.
+# The library (src/emergence) owns the science; these rules own the wiring.
+import os
+import sys
+
+from snakemake.utils import min_version
+
+min_version("9.20")
+
+SRC = os.path.join(workflow.basedir, "src")
+# Jobs import the library even where it is not pip-installed (e.g. --use-conda environments):
+# they inherit this process' environment, locally and through sbatch alike.
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.getenv("PYTHONPATH")]))
+)
+sys.path.insert(0, SRC)
+
+from emergence.config import validate_config  # noqa: E402
+from emergence.grid import scales as resolve_scales  # noqa: E402
+
+# A --configfile replaces the demo config instead of being merged into it.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
+
+
+config = validate_config(
+    config, source=", ".join(map(str, workflow.configfiles)) or "--config"
+)
+SCALES = resolve_scales(config)
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/micro.smk"
+include: "rules/prefetch.smk"
+include: "rules/activations.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        get_all_targets(),

@@ -1,0 +1,65 @@
+# Grid helpers and wildcard constraints shared by every stage.
+import re
+
+
+wildcard_constraints:
+    scale="|".join(re.escape(s) for s in SCALES),
+    ckpt=r"step\d+",
+    layer=r"\d+",
+
+
+def scales_with(source):
+    """Scales whose models come from ``source`` (micro, hf or local)."""
+    return [s for s in SCALES.values() if s.source == source]
+
+
+def grid_points():
+    """Every (scale, ckpt) pair of the config."""
+    return [(s.name, c) for s in SCALES.values() for c in s.ckpts]
+
+
+def get_activation_files():
+    return [f"results/activations/{s}/{c}.safetensors" for s, c in grid_points()]
+
+
+def get_model_input(wildcards):
+    """What extraction of one (scale, ckpt) needs: a trained micro suite, a pre-fetched HF
+    revision, or nothing beyond a local directory."""
+    scale = SCALES[wildcards.scale]
+    if scale.source == "micro":
+        return f"results/micro/{scale.name}"
+    if scale.source == "hf":
+        return f"results/prefetch/models/{scale.name}/{wildcards.ckpt}.json"
+    return []
+
+
+def get_extract_threads(wildcards):
+    # Micro models are too small to gain from intra-op threads; real ones are not.
+    return 1 if SCALES[wildcards.scale].source == "micro" else 4
+
+
+def get_prefetch_targets():
+    targets = [
+        f"results/prefetch/models/{s.name}/{c}.json"
+        for s in scales_with("hf")
+        for c in s.ckpts
+    ]
+    if config["samples"]["source"] == "hf":
+        targets.append("results/prefetch/datasets.parquet")
+    return targets
+
+
+def get_samples_input(wildcards):
+    source = config["samples"]["source"]
+    if source == "hf":
+        return "results/prefetch/datasets.parquet"
+    if source == "file":
+        return config["samples"]["path"]
+    return []
+
+
+def get_all_targets():
+    targets = ["results/data/samples.parquet", *get_activation_files()]
+    if scales_with("micro"):
+        targets.append("results/tables/micro_training.csv")
+    return targets

@@ -1,0 +1,69 @@
+# The micro model suite of the demo: a corpus, a tokenizer and GPT-NeoX models trained here.
+
+
+rule micro_corpus:
+    output:
+        "results/micro/corpus.jsonl",
+    log:
+        "results/logs/micro/corpus.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        micro=config["micro"],
+        seed=config["seed"],
+    script:
+        "../workflow/scripts/micro_corpus.py"
+
+
+rule micro_tokenizer:
+    input:
+        "results/micro/corpus.jsonl",
+    output:
+        directory("results/micro/tokenizer"),
+    log:
+        "results/logs/micro/tokenizer.log",
+    conda:
+        "../envs/torch.yaml"
+    params:
+        vocab_size=config["micro"]["vocab_size"],
+    script:
+        "../workflow/scripts/micro_tokenizer.py"
+
+
+rule micro_train:
+    input:
+        corpus="results/micro/corpus.jsonl",
+        tokenizer="results/micro/tokenizer",
+    output:
+        directory("results/micro/{scale}"),
+    log:
+        "results/logs/micro/{scale}.log",
+    benchmark:
+        "results/benchmarks/micro/{scale}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    # Tiny models train faster on one thread than on two that contend.
+    threads: 1
+    resources:
+        runtime=30,
+        mem_mb=4000,
+    params:
+        model=lambda wc: SCALES[wc.scale].spec,
+        steps=lambda wc: SCALES[wc.scale].steps,
+        micro=config["micro"],
+        seed=config["seed"],
+    script:
+        "../workflow/scripts/micro_train.py"
+
+
+rule micro_training_table:
+    input:
+        expand("results/micro/{scale}", scale=[s.name for s in scales_with("micro")]),
+    output:
+        "results/tables/micro_training.csv",
+    log:
+        "results/logs/tables/micro_training.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/micro_training_table.py"

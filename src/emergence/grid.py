@@ -1,0 +1,70 @@
+"""The analysis grid: which (scale, checkpoint, layer) points a configuration asks for."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from emergence.config import ConfigError
+
+
+@dataclass(frozen=True)
+class Scale:
+    """One model scale of the grid, with everything resolved from the config."""
+
+    name: str
+    """Key of the scale in ``models`` (the ``{scale}`` wildcard)."""
+    source: str
+    """``micro``, ``hf`` or ``local``."""
+    num_layers: int
+    """Transformer blocks; layer indices run 0 (embedding output) .. num_layers."""
+    steps: tuple[int, ...]
+    """Training steps to analyse, ascending."""
+    layers: tuple[int, ...]
+    """Layers to extract, ascending."""
+    spec: dict[str, Any]
+    """The model's config entry as given."""
+
+    @property
+    def ckpts(self) -> tuple[str, ...]:
+        """Checkpoint names as used in paths: ``step{N}``."""
+        return tuple(f"step{s}" for s in self.steps)
+
+    def local_path(self, step: int) -> Path:
+        """The directory of a ``local`` model at ``step``."""
+        return Path(str(self.spec["path"]).replace("{step}", str(step)))
+
+
+def _local_num_layers(name: str, spec: dict[str, Any], step: int) -> int:
+    path = Path(str(spec["path"]).replace("{step}", str(step))) / "config.json"
+    try:
+        return int(json.loads(path.read_text())["num_hidden_layers"])
+    except (OSError, KeyError, ValueError) as exc:
+        raise ConfigError(
+            f"models.{name}: cannot read num_hidden_layers from {path} ({exc}); "
+            f"set 'models.{name}.num_layers'"
+        ) from exc
+
+
+def scales(config: dict[str, Any]) -> dict[str, Scale]:
+    """Resolve every model of a validated config into a Scale."""
+    out: dict[str, Scale] = {}
+    for name, spec in config["models"].items():
+        steps = tuple(sorted(set(spec.get("checkpoints", config["checkpoints"]))))
+        if "num_layers" in spec:
+            num_layers = int(spec["num_layers"])
+        else:
+            num_layers = _local_num_layers(name, spec, steps[0])
+        layers = spec.get("layers", config["extraction"]["layers"])
+        layer_ids = tuple(range(num_layers + 1)) if layers == "all" else tuple(sorted(set(layers)))
+        out[name] = Scale(name, spec["source"], num_layers, steps, layer_ids, dict(spec))
+    return out
+
+
+def parse_step(ckpt: str) -> int:
+    """``step1000`` -> 1000."""
+    if not ckpt.startswith("step") or not ckpt[4:].isdigit():
+        raise ValueError(f"checkpoint name {ckpt!r} is not of the form step<N>")
+    return int(ckpt[4:])

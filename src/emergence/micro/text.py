@@ -1,0 +1,158 @@
+"""Topic-coherent training paragraphs for the micro models.
+
+Domain information at a text's final token is only worth a model's capacity when it predicts what
+follows, so the training text is made of documents that stay on one topic: each paragraph draws
+several sentences of one domain (hand-written sentences, and the domain's terms slotted into
+generic frames). Paragraphs of different domains are shuffled. A seeded share of each domain's
+sentences is held out to measure generalisation.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from emergence.atomic import write_text
+from emergence.corpus import Domain
+
+# Generic frames: the same words across domains, so only the slotted terms and the domain name
+# carry the topic and the model has to track it to predict them.
+FRAMES: tuple[str, ...] = (
+    "In {name}, {a} is closely related to {b}.",
+    "A basic idea of {name} is {a}.",
+    "Students of {name} learn about {a} before they study {b}.",
+    "The relation between {a} and {b} is a classic topic.",
+    "Many introductions explain {a} with the help of {b}.",
+    "Experts often compare {a} with {b} and {c}.",
+    "Questions about {a} also involve {b}.",
+    "To understand {a}, one must first understand {b}.",
+    "{A} and {b} appear together in many problems.",
+    "The chapter on {a} ends with a discussion of {b}.",
+    "Work on {a} changed how people think about {b}.",
+    "A course in {name} covers {a}, {b} and {c}.",
+    "The concept of {a} is central to {name}.",
+    "An example of {a} helps to explain {b}.",
+    "Later sections return to {a} and its link to {c}.",
+    "Few topics in {name} are as important as {a}.",
+)
+
+# Questions in the same spirit, each answered by a sentence that opens with a domain term. Probe
+# texts are questions, and a model keeps the topic in its state at the final "?" only if that
+# helps to predict the very next token: here, the term that opens the answer.
+QUESTION_FRAMES: tuple[str, ...] = (
+    "What is the link between {a} and {b}?",
+    "How does {a} affect {b}?",
+    "Why is {a} important in {name}?",
+    "Which idea explains {a}?",
+    "What role does {a} play in {name}?",
+    "How is {a} related to {b} and {c}?",
+    "When do scholars of {name} use {a}?",
+    "What distinguishes {a} from {b}?",
+    "Which example best illustrates {a}?",
+    "According to {name}, what follows from {a}?",
+)
+ANSWER_FRAMES: tuple[str, ...] = (
+    "{A} is the usual answer, together with {b}.",
+    "{A} explains it best.",
+    "{A} matters most here, as every course in {name} shows.",
+    "{A}, because it shapes {b}.",
+    "{A} and {b} give the answer.",
+)
+
+
+class Paragraph(NamedTuple):
+    """One training or held-out document."""
+
+    domain: str
+    text: str
+
+
+def _fill(rng: np.random.Generator, frames: tuple[str, ...], domain: Domain) -> str:
+    frame = frames[rng.integers(len(frames))]
+    a, b, c = (domain.terms[i] for i in rng.choice(len(domain.terms), size=3, replace=False))
+    return frame.format(name=domain.name, a=a, b=b, c=c, A=a[:1].upper() + a[1:])
+
+
+def _frame_sentence(rng: np.random.Generator, domain: Domain, question_share: float) -> str:
+    if rng.random() < question_share:
+        return f"{_fill(rng, QUESTION_FRAMES, domain)} {_fill(rng, ANSWER_FRAMES, domain)}"
+    return _fill(rng, FRAMES, domain)
+
+
+def split_sentences(
+    domains: dict[str, Domain], heldout_fraction: float, seed: int
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Per domain, the training sentences and the held-out ones (seeded, disjoint)."""
+    train: dict[str, list[str]] = {}
+    held: dict[str, list[str]] = {}
+    for index, (key, domain) in enumerate(sorted(domains.items())):
+        order = np.random.default_rng([seed, index]).permutation(len(domain.sentences))
+        n_held = max(1, round(len(order) * heldout_fraction))
+        held[key] = [domain.sentences[i] for i in order[:n_held]]
+        train[key] = [domain.sentences[i] for i in order[n_held:]]
+    return train, held
+
+
+def make_paragraphs(
+    domains: dict[str, Domain],
+    pools: dict[str, list[str]],
+    n_paragraphs: int,
+    seed: int,
+    sentences_per_paragraph: tuple[int, int] = (3, 8),
+    frame_share: float = 0.8,
+    question_share: float = 0.5,
+) -> list[Paragraph]:
+    """``n_paragraphs`` one-domain paragraphs drawing from ``pools`` (domain -> sentences).
+
+    A ``frame_share`` of sentences are generic frames filled with the domain's terms, a
+    ``question_share`` of those are questions.
+    """
+    rng = np.random.default_rng(seed)
+    keys = sorted(pools)
+    out: list[Paragraph] = []
+    for _ in range(n_paragraphs):
+        key = keys[rng.integers(len(keys))]
+        pool = pools[key]
+        n = int(rng.integers(sentences_per_paragraph[0], sentences_per_paragraph[1] + 1))
+        picks = rng.choice(len(pool), size=min(n, len(pool)), replace=False)
+        sentences = [
+            _frame_sentence(rng, domains[key], question_share)
+            if rng.random() < frame_share
+            else pool[i]
+            for i in picks
+        ]
+        out.append(Paragraph(key, " ".join(sentences)))
+    return out
+
+
+def build_corpus(
+    domains: dict[str, Domain], n_paragraphs: int, heldout_fraction: float, seed: int
+) -> tuple[list[Paragraph], list[Paragraph]]:
+    """Training paragraphs and held-out paragraphs (from held-out sentences only)."""
+    train_pool, held_pool = split_sentences(domains, heldout_fraction, seed)
+    train = make_paragraphs(domains, train_pool, n_paragraphs, seed)
+    n_held = max(len(domains), n_paragraphs // 20)
+    held = make_paragraphs(domains, held_pool, n_held, seed + 1, frame_share=0.0)
+    return train, held
+
+
+def write_corpus(path: str | Path, train: list[Paragraph], heldout: list[Paragraph]) -> None:
+    """Save both parts as JSON lines (split, domain, text), atomically."""
+    lines = [json.dumps({"split": "train", **p._asdict()}) for p in train]
+    lines += [json.dumps({"split": "heldout", **p._asdict()}) for p in heldout]
+    write_text(path, "\n".join(lines) + "\n")
+
+
+def read_corpus(path: str | Path) -> tuple[list[Paragraph], list[Paragraph]]:
+    """The training and held-out paragraphs written by ``write_corpus``."""
+    parts: dict[str, list[Paragraph]] = {"train": [], "heldout": []}
+    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        try:
+            row = json.loads(line)
+            parts[row["split"]].append(Paragraph(row["domain"], row["text"]))
+        except (ValueError, KeyError) as exc:
+            raise ValueError(f"{path}:{number}: not a corpus line ({exc})") from exc
+    return parts["train"], parts["heldout"]

@@ -1,0 +1,54 @@
+"""Provenance recorded in every artifact: what produced it, from what, with which settings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from emergence import __version__
+
+
+def config_hash(subset: Any) -> str:
+    """A short, stable hash of a JSON-serialisable config subset (key order does not matter)."""
+    blob = json.dumps(subset, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+@cache
+def code_version() -> str:
+    """The package version, plus the git commit (and ``-dirty``) when run from a checkout."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__}+g{commit}{'-dirty' if dirty else ''}"
+
+
+def provenance(*, stage: str, config_subset: Any, seed: int | None = None, **extra: Any) -> dict:
+    """The provenance record of one artifact: stage, code version, config hash, seed and extras."""
+    record: dict[str, Any] = {
+        "stage": stage,
+        "code_version": code_version(),
+        "config_hash": config_hash(config_subset),
+        "seed": seed,
+    }
+    record.update(extra)
+    return record

@@ -1,0 +1,95 @@
+"""The micro model suite: corpus, tokenizer and GPT-NeoX training with Pythia-style checkpoints."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+from safetensors.torch import load_file
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from emergence.corpus import bundled_domains
+from emergence.micro.text import build_corpus, read_corpus, write_corpus
+from emergence.micro.train import MicroModelSpec, TrainSettings, train_micro_model
+
+SPEC = MicroModelSpec(hidden_size=16, num_layers=1, num_heads=2)
+SETTINGS = TrainSettings(seq_len=16, batch_size=8, lr=1e-2, warmup_steps=2, seed=0)
+
+
+def corpus():
+    return build_corpus(bundled_domains(), n_paragraphs=200, heldout_fraction=0.1, seed=0)
+
+
+def test_corpus_is_seeded_one_domain_per_paragraph_and_round_trips(tmp_path):
+    train, held = corpus()
+    assert corpus() == (train, held)
+    assert build_corpus(bundled_domains(), 200, 0.1, seed=1)[0] != train
+    assert {p.domain for p in train} == set(bundled_domains())
+    domains = bundled_domains()
+    for paragraph in train[:50]:
+        others = [d for k, d in domains.items() if k != paragraph.domain]
+        # No hand-written sentence of another domain leaks into a paragraph.
+        assert not any(s in paragraph.text for d in others for s in d.sentences)
+    held_text = " ".join(p.text for p in held)
+    train_sentences = {s for p in train for s in p.text.split(". ")}
+    assert not any(s in held_text for s in train_sentences if len(s) > 40 and "?" not in s)
+    write_corpus(tmp_path / "c.jsonl", train, held)
+    assert read_corpus(tmp_path / "c.jsonl") == (train, held)
+
+
+def test_tokenizer_round_trips_and_has_pythia_specials(tiny_tokenizer):
+    text = "Entropy of an isolated system never decreases."
+    ids = tiny_tokenizer(text)["input_ids"]
+    assert tiny_tokenizer.decode(ids) == text
+    assert tiny_tokenizer.eos_token == "<|endoftext|>"
+    assert tiny_tokenizer.pad_token == "<|padding|>"
+
+
+def train_once(folder, tokenizer, train, held, seed=0):
+    settings = TrainSettings(**{**SETTINGS.__dict__, "seed": seed})
+    return train_micro_model(
+        SPEC,
+        settings,
+        tokenizer,
+        [p.text for p in train],
+        [p.text for p in held],
+        [0, 1, 2, 40],
+        folder,
+    )
+
+
+def test_training_saves_loadable_checkpoints_and_learns(tmp_path, tiny_tokenizer):
+    train, held = corpus()
+    result = train_once(tmp_path / "m", tiny_tokenizer, train, held)
+    assert [r.step for r in result.losses] == [0, 1, 2, 40]
+    first, last = result.losses[0], result.losses[-1]
+    assert last.train_loss < first.train_loss - 1.0
+    assert last.heldout_loss < first.heldout_loss
+    for step in (0, 1, 2, 40):
+        folder = tmp_path / "m" / f"step{step}"
+        model = AutoModelForCausalLM.from_pretrained(folder)
+        assert model.config.model_type == "gpt_neox"
+        assert model.config.num_hidden_layers == 1
+        assert AutoTokenizer.from_pretrained(folder).eos_token == "<|endoftext|>"
+    assert result.n_params == sum(p.numel() for p in model.parameters())
+    # Checkpoints differ: training moved the weights.
+    w0 = load_file(tmp_path / "m" / "step0" / "model.safetensors")
+    w40 = load_file(tmp_path / "m" / "step40" / "model.safetensors")
+    assert not torch.equal(w0["gpt_neox.embed_in.weight"], w40["gpt_neox.embed_in.weight"])
+    config = json.loads((tmp_path / "m" / "step0" / "config.json").read_text())
+    rotary = config.get("rotary_pct") or config["rope_parameters"]["partial_rotary_factor"]
+    assert config["use_parallel_residual"] and rotary == 0.25
+
+
+def test_training_is_deterministic_on_cpu(tmp_path, tiny_tokenizer):
+    train, held = corpus()
+    a = train_once(tmp_path / "a", tiny_tokenizer, train, held)
+    b = train_once(tmp_path / "b", tiny_tokenizer, train, held)
+    c = train_once(tmp_path / "c", tiny_tokenizer, train, held, seed=1)
+    assert a == b
+    assert c != a
+    wa = load_file(tmp_path / "a" / "step40" / "model.safetensors")
+    wb = load_file(tmp_path / "b" / "step40" / "model.safetensors")
+    wc = load_file(tmp_path / "c" / "step40" / "model.safetensors")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert not all(torch.equal(wa[k], wc[k]) for k in wa)

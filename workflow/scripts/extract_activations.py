@@ -1,0 +1,65 @@
+"""Adaptor: final-token activations of every layer for one (scale, ckpt)."""
+
+import polars as pl
+import torch
+from tqdm import tqdm
+
+from emergence.extract import (
+    DTYPES,
+    extract_final_token,
+    load_model,
+    resolve_device,
+    resolve_model_dtype,
+    save_activations,
+)
+from emergence.grid import parse_step
+from emergence.hub import cached_model_path
+from emergence.logs import setup_logging
+from emergence.provenance import provenance
+
+sm = snakemake  # type: ignore[name-defined]  # noqa: F821
+log = setup_logging(sm.log[0])
+torch.set_num_threads(sm.threads)
+scale, cfg = sm.params.scale, sm.params.extraction
+step = parse_step(sm.wildcards.ckpt)
+if scale.source == "micro":
+    path, revision = f"{sm.input.model}/{sm.wildcards.ckpt}", sm.wildcards.ckpt
+elif scale.source == "hf":
+    revision = sm.wildcards.ckpt
+    path = cached_model_path(scale.spec["repo"], revision, sm.params.cache_dir)
+else:
+    path, revision = scale.local_path(step), None
+device = resolve_device(cfg["device"])
+model, tokenizer = load_model(path, device, resolve_model_dtype(cfg["model_dtype"], device))
+samples = pl.read_parquet(sm.input.samples)
+log.info(
+    "%s %s: %d texts, layers %s, on %s",
+    scale.name,
+    sm.wildcards.ckpt,
+    len(samples),
+    list(scale.layers),
+    device,
+)
+with tqdm(total=len(samples), desc=f"extract {scale.name}/{sm.wildcards.ckpt}") as bar:
+    acts = extract_final_token(
+        model,
+        tokenizer,
+        samples["text"].to_list(),
+        scale.layers,
+        batch_size=cfg["batch_size"],
+        max_length=cfg["max_length"],
+        out_dtype=DTYPES[cfg["dtype"]],
+        progress=bar.update,
+    )
+record = provenance(
+    stage="activations",
+    config_subset={"extraction": cfg, "model": scale.spec},
+    seed=sm.params.seed,
+    scale=scale.name,
+    model=scale.spec.get("repo") or str(path),
+    revision=revision,
+    step=step,
+    samples_file=str(sm.input.samples),
+)
+save_activations(sm.output[0], acts, torch.from_numpy(samples["sample_id"].to_numpy()), record)
+log.info("wrote %s", sm.output[0])
