@@ -31,7 +31,7 @@ def job_counts(output: str) -> dict[str, int]:
 @pytest.mark.parametrize(
     ("configfile", "n_points", "expected"),
     [
-        ("config/config.yaml", 3 * 11, ["results/activations/micro-l/step512.safetensors"]),
+        ("config/config.yaml", 3 * 12, ["results/activations/micro-l/step1000.safetensors"]),
         (
             "config/paper.yaml",
             10 * 25,

@@ -61,5 +61,5 @@ record = provenance(
     step=step,
     samples_file=str(sm.input.samples),
 )
-save_activations(sm.output[0], acts, torch.from_numpy(samples["sample_id"].to_numpy()), record)
+save_activations(sm.output[0], acts, torch.tensor(samples["sample_id"].to_list()), record)
 log.info("wrote %s", sm.output[0])

@@ -39,27 +39,29 @@ FRAMES: tuple[str, ...] = (
     "Few topics in {name} are as important as {a}.",
 )
 
-# Questions in the same spirit, each answered by a sentence that opens with a domain term. Probe
-# texts are questions, and a model keeps the topic in its state at the final "?" only if that
-# helps to predict the very next token: here, the term that opens the answer.
+# Questions in the same spirit, each answered by a sentence that opens with the domain's name.
+# Probe texts are questions, and a model keeps the topic in its state at the final "?" only if
+# that helps to predict the very next token: here, the name that opens the answer. (Answers that
+# open with a domain term also work, but the signal is spread over hundreds of terms and tiny
+# models pick it up several times slower.)
 QUESTION_FRAMES: tuple[str, ...] = (
     "What is the link between {a} and {b}?",
     "How does {a} affect {b}?",
-    "Why is {a} important in {name}?",
+    "Why is {a} important?",
     "Which idea explains {a}?",
-    "What role does {a} play in {name}?",
+    "What role does {a} play here?",
     "How is {a} related to {b} and {c}?",
-    "When do scholars of {name} use {a}?",
+    "When do scholars use {a}?",
     "What distinguishes {a} from {b}?",
     "Which example best illustrates {a}?",
-    "According to {name}, what follows from {a}?",
+    "What follows from {a}?",
 )
 ANSWER_FRAMES: tuple[str, ...] = (
-    "{A} is the usual answer, together with {b}.",
-    "{A} explains it best.",
-    "{A} matters most here, as every course in {name} shows.",
-    "{A}, because it shapes {b}.",
-    "{A} and {b} give the answer.",
+    "{Name} answers this with {a}.",
+    "{Name} explains it through {a} and {b}.",
+    "{Name} links it to {a}, as every course shows.",
+    "{Name} gives {a} as the usual answer.",
+    "{Name} points to {a} and {b}.",
 )
 
 
@@ -73,7 +75,9 @@ class Paragraph(NamedTuple):
 def _fill(rng: np.random.Generator, frames: tuple[str, ...], domain: Domain) -> str:
     frame = frames[rng.integers(len(frames))]
     a, b, c = (domain.terms[i] for i in rng.choice(len(domain.terms), size=3, replace=False))
-    return frame.format(name=domain.name, a=a, b=b, c=c, A=a[:1].upper() + a[1:])
+    return frame.format(
+        name=domain.name, Name=domain.name.capitalize(), a=a, b=b, c=c, A=a[:1].upper() + a[1:]
+    )
 
 
 def _frame_sentence(rng: np.random.Generator, domain: Domain, question_share: float) -> str:

@@ -36,7 +36,7 @@ class TrainSettings:
 
     seq_len: int = 64
     """Tokens per training sequence (random windows of the token stream)."""
-    batch_size: int = 32
+    batch_size: int = 16
     """Sequences per step."""
     lr: float = 3e-3
     """Peak AdamW learning rate (cosine decay to 10 % after warmup)."""
