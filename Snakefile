@@ -35,6 +35,7 @@ include: "rules/data.smk"
 include: "rules/micro.smk"
 include: "rules/prefetch.smk"
 include: "rules/activations.smk"
+include: "rules/sae.smk"
 
 
 rule all:

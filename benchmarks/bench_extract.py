@@ -41,14 +41,17 @@ def bare_forward(model, tokenizer, texts, batch_size: int) -> None:
         model(input_ids=input_ids, attention_mask=mask, use_cache=False)
 
 
-def timed(fn, repeats: int) -> list[float]:
-    fn()  # warm-up
-    out = []
+def timed_interleaved(fns: list, repeats: int) -> list[list[float]]:
+    """Wall times of each function, alternating them so that load on the machine hits all alike."""
+    for fn in fns:
+        fn()  # warm-up
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
+        for fn, out in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+    return times
 
 
 def main() -> None:
@@ -65,9 +68,13 @@ def main() -> None:
     spec = SIZES[args.size]
     model = GPTNeoXModel(GPTNeoXConfig(intermediate_size=4 * spec["hidden_size"], **spec)).eval()
     layers = list(range(spec["num_hidden_layers"] + 1))
-    bare = timed(lambda: bare_forward(model, tokenizer, texts, args.batch_size), args.repeats)
-    ours = timed(
-        lambda: extract_final_token(model, tokenizer, texts, layers, batch_size=args.batch_size),
+    bare, ours = timed_interleaved(
+        [
+            lambda: bare_forward(model, tokenizer, texts, args.batch_size),
+            lambda: extract_final_token(
+                model, tokenizer, texts, layers, batch_size=args.batch_size
+            ),
+        ],
         args.repeats,
     )
     b, o = statistics.median(bare), statistics.median(ours)

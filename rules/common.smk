@@ -22,6 +22,15 @@ def get_activation_files():
     return [f"results/activations/{s}/{c}.safetensors" for s, c in grid_points()]
 
 
+def get_sae_files():
+    return [
+        f"results/sae/{s.name}/{c}/layer{layer}.safetensors"
+        for s in SCALES.values()
+        for c in s.ckpts
+        for layer in s.layers
+    ]
+
+
 def get_model_input(wildcards):
     """What extraction of one (scale, ckpt) needs: a trained micro suite, a pre-fetched HF
     revision, or nothing beyond a local directory."""
@@ -59,7 +68,11 @@ def get_samples_input(wildcards):
 
 
 def get_all_targets():
-    targets = ["results/data/samples.parquet", *get_activation_files()]
+    targets = [
+        "results/data/samples.parquet",
+        *get_activation_files(),
+        *get_sae_files(),
+    ]
     if scales_with("micro"):
         targets.append("results/tables/micro_training.csv")
     return targets

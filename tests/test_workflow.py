@@ -75,6 +75,50 @@ def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tmp_path):
     assert set(table["scale"]) == {"tiny-a", "tiny-b"}
     assert (tmp_path / "results/logs/activations/tiny-b/step16.log").read_text()
 
+    n_fit = samples.filter(split="fit").height
+    for scale, n_layers in (("tiny-a", 1), ("tiny-b", 2)):
+        for step in (0, 4, 16):
+            for layer in range(n_layers + 1):
+                stem = tmp_path / f"results/sae/{scale}/step{step}/layer{layer}"
+                report = json.loads(stem.with_suffix(".json").read_text())
+                assert report["metrics"]["n_samples"] == n_fit
+                assert report["metrics"]["n_latents"] == 8
+                assert report["provenance"]["layer"] == layer
+    # Layer 0 at the final token is the embedding of "?": constant, so FVU is undefined.
+    layer0 = json.loads((tmp_path / "results/sae/tiny-b/step16/layer0.json").read_text())
+    assert layer0["metrics"]["fvu"] is None
+    layer2 = json.loads((tmp_path / "results/sae/tiny-b/step16/layer2.json").read_text())
+    assert 0 <= layer2["metrics"]["fvu"] < 1
+
     again = snakemake("--cores", "2", "--configfile", str(TINY), workdir=tmp_path)
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_a_truncated_activation_file_fails_its_sae_job_naming_the_file(tmp_path):
+    config = tmp_path / "one.yaml"
+    config.write_text(
+        TINY.read_text()
+        .replace("checkpoints: [0, 4, 16]", "checkpoints: [0]")
+        .replace("  tiny-b: {source: micro, hidden_size: 32, num_layers: 2, num_heads: 4}\n", "")
+    )
+    target = "results/activations/tiny-a/step0.safetensors"
+    # Targets go first: --configfile takes every argument after it.
+    built = snakemake(target, "--cores", "2", "--configfile", str(config), workdir=tmp_path)
+    assert built.returncode == 0, built.stderr[-3000:]
+    path = tmp_path / target
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    result = snakemake(
+        "--cores",
+        "1",
+        "--configfile",
+        str(config),
+        "--forcerun",
+        "train_sae",
+        "results/sae/tiny-a/step0/layer1.safetensors",
+        workdir=tmp_path,
+    )
+    assert result.returncode != 0
+    log = (tmp_path / "results/logs/sae/tiny-a/step0/layer1.log").read_text()
+    assert str(path) in log or target in log
+    assert not (tmp_path / "results/sae/tiny-a/step0/layer1.safetensors").exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def setup_logging(log_file: str | Path | None, name: str = "emergence") -> logging.Logger:
-    """Send ``name``'s records (and warnings) to ``log_file`` and to stderr.
+    """Send ``name``'s records, warnings and an uncaught exception to ``log_file`` and stderr.
 
     Progress bars (tqdm) write to stderr; with both destinations the user sees progress on the
     terminal and the log keeps the full record.
@@ -24,4 +24,11 @@ def setup_logging(log_file: str | Path | None, name: str = "emergence") -> loggi
         force=True,
     )
     logging.captureWarnings(True)
-    return logging.getLogger(name)
+    logger = logging.getLogger(name)
+
+    def log_uncaught(exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
+        # The reason a job failed belongs in its log file, not only on the terminal.
+        logger.critical("job failed: %s", exc, exc_info=(exc_type, exc, tb))
+
+    sys.excepthook = log_uncaught
+    return logger
