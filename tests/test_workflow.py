@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -122,3 +123,23 @@ def test_a_truncated_activation_file_fails_its_sae_job_naming_the_file(tmp_path)
     log = (tmp_path / "results/logs/sae/tiny-a/step0/layer1.log").read_text()
     assert str(path) in log or target in log
     assert not (tmp_path / "results/sae/tiny-a/step0/layer1.safetensors").exists()
+
+
+def test_local_models_with_a_step_placeholder(tmp_path, tiny_model_dir):
+    for step in (0, 3):
+        shutil.copytree(tiny_model_dir, tmp_path / "ckpts" / f"step{step}")
+    config = tmp_path / "local.yaml"
+    config.write_text(
+        "samples: {source: bundled, max_per_domain: 4}\n"
+        "checkpoints: [0, 3]\n"
+        f"models:\n  mine: {{source: local, path: '{tmp_path}/ckpts/step{{step}}'}}\n"
+        "sae: {n_latents: 4, n_steps: 20}\n"
+    )
+    result = snakemake("--cores", "2", "--configfile", str(config), workdir=tmp_path / "work")
+    assert result.returncode == 0, result.stderr[-3000:]
+    for step in (0, 3):
+        path = tmp_path / f"work/results/activations/mine/step{step}.safetensors"
+        with safe_open(str(path), framework="pt") as f:
+            # num_layers comes from the checkpoint's config.json: 2 blocks -> layers 0..2.
+            assert json.loads(f.metadata()["layers"]) == [0, 1, 2]
+            assert json.loads(f.metadata()["provenance"])["model"].endswith(f"step{step}")
