@@ -42,3 +42,7 @@ rule all:
     default_target: True
     input:
         get_all_targets(),
+
+
+onsuccess:
+    print(summary_message())

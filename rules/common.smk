@@ -76,3 +76,17 @@ def get_all_targets():
     if scales_with("micro"):
         targets.append("results/tables/micro_training.csv")
     return targets
+
+
+def summary_message():
+    """What a finished run produced and where, for the last lines of the terminal."""
+    lines = [
+        "emergence: done.",
+        "  probe texts   results/data/samples.parquet",
+        "  activations   results/activations/{scale}/{ckpt}.safetensors",
+        "  SAEs          results/sae/{scale}/{ckpt}/layer{layer}.safetensors (+ .json metrics)",
+        "  logs          results/logs/",
+    ]
+    if scales_with("micro"):
+        lines.insert(2, "  micro losses  results/tables/micro_training.csv")
+    return "\n".join(lines)

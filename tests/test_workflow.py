@@ -58,6 +58,7 @@ def test_dry_run_lists_extraction_over_every_scale_and_checkpoint(
 def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tmp_path):
     result = snakemake("--cores", "2", "--configfile", str(TINY), workdir=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "emergence: done." in result.stdout + result.stderr
     samples = pl.read_parquet(tmp_path / "results/data/samples.parquet")
     assert len(samples) == 9 * 12
     for scale, n_layers, width in (("tiny-a", 1, 16), ("tiny-b", 2, 32)):
