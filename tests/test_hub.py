@@ -17,5 +17,6 @@ def test_missing_revision_in_cache_names_the_prefetch_command(tmp_path):
 
 def test_prefetch_without_network_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(OfflineError, match="needs internet access"):
+    with pytest.raises(OfflineError, match="needs internet access") as info:
         prefetch_model("EleutherAI/pythia-14m", "step0", str(tmp_path))
+    assert "snakemake prefetch" in str(info.value)

@@ -54,7 +54,7 @@ def prefetch_model(repo: str, revision: str, cache_dir: str | None) -> dict[str,
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
         raise OfflineError(
             f"cannot download {repo} at revision {revision} into cache {cache_dir or 'HF default'}"
-            f": {exc}. Pre-fetching needs internet access to the Hugging Face Hub."
+            f": {exc}. Pre-fetching needs internet access to the Hugging Face Hub; " + PREFETCH_HINT
         ) from exc
     return {"repo": repo, "revision": revision, "path": str(path)}
 
@@ -93,7 +93,10 @@ def fetch_dataset(spec: dict[str, Any], cache_dir: str | None) -> pl.DataFrame:
             cache_dir=cache_dir,
         )
     except (ConnectionError, OSError) as exc:
-        raise OfflineError(f"cannot load dataset {name} (split {spec['split']}): {exc}") from exc
+        raise OfflineError(
+            f"cannot load dataset {name} (split {spec['split']}): {exc}. Reading a Hub dataset "
+            "needs internet access; " + PREFETCH_HINT
+        ) from exc
     columns = [c for c in (spec["label_column"], spec["text_column"]) if c in ds.column_names]
     frame = pl.from_arrow(ds.select_columns(columns).data.table)
     assert isinstance(frame, pl.DataFrame)
