@@ -96,6 +96,13 @@ def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tmp_path):
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr
 
+    # Changing an SAE setting re-runs the SAEs only: no training, no extraction.
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(TINY.read_text().replace("n_latents: 8", "n_latents: 6"))
+    plan = snakemake("-n", "--cores", "1", "--configfile", str(changed), workdir=tmp_path)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    assert job_counts(plan.stdout) == {"train_sae": 3 * (2 + 3), "all": 1}
+
 
 def test_a_truncated_activation_file_fails_its_sae_job_naming_the_file(tmp_path):
     config = tmp_path / "one.yaml"
