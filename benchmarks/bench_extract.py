@@ -16,7 +16,7 @@ import time
 import torch
 from transformers import GPTNeoXConfig, GPTNeoXModel
 
-from emergence.extract import extract_final_token, length_sorted_batches
+from emergence.extract import extract_final_token, length_sorted_batches, pad_right
 from emergence.micro.tokenizer import train_tokenizer
 from emergence.samples import bundled_texts
 
@@ -32,12 +32,7 @@ def bare_forward(model, tokenizer, texts, batch_size: int) -> None:
     ids = tokenizer(texts, add_special_tokens=False, truncation=True, max_length=512)["input_ids"]
     lengths = [len(x) for x in ids]
     for batch in length_sorted_batches(lengths, batch_size):
-        width = max(lengths[i] for i in batch)
-        input_ids = torch.full((len(batch), width), tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, i in enumerate(batch):
-            input_ids[row, : lengths[i]] = torch.tensor(ids[i])
-            mask[row, : lengths[i]] = 1
+        input_ids, mask = pad_right([ids[i] for i in batch], tokenizer.pad_token_id)
         model(input_ids=input_ids, attention_mask=mask, use_cache=False)
 
 

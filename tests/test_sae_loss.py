@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 
 import pytest
 import torch
@@ -12,14 +11,6 @@ from emergence.sae import SaeConfig, evaluate_sae, train_sae
 from emergence.sae.loss import SaeParams, loss_and_grads
 from emergence.sae.model import SparseAutoencoder, unit_rows
 from emergence.sae.optim import ConstrainedAdam, lr_at
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def reference_losses(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,14 +13,6 @@ from safetensors.numpy import load_file
 from emergence.sae import SaeConfig, evaluate_sae, read_metrics, save_sae, train_sae
 from emergence.sae.metrics import fvu_or_none
 from emergence.sae.model import unit_rows
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def clustered(n: int = 900, d: int = 24, seed: int = 0) -> torch.Tensor:

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 import torch
 
 from emergence.sae import SaeConfig, train_sae
 from emergence.sae.model import geometric_median, unit_rows
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    # The suite shares 2 cores with other jobs; more threads than free cores makes OpenMP spin.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def planted(

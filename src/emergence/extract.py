@@ -86,6 +86,17 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
+def pad_right(ids: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token id lists as a right-padded [B, T] batch and its attention mask."""
+    width = max(len(x) for x in ids)
+    input_ids_BT = torch.full((len(ids), width), pad_id, dtype=torch.long)
+    mask_BT = torch.zeros((len(ids), width), dtype=torch.long)
+    for row, x in enumerate(ids):
+        input_ids_BT[row, : len(x)] = torch.tensor(x)
+        mask_BT[row, : len(x)] = 1
+    return input_ids_BT, mask_BT
+
+
 @torch.inference_mode()
 def extract_final_token(
     model: nn.Module,
@@ -130,12 +141,7 @@ def extract_final_token(
     handles = [modules[layer].register_forward_hook(grab(layer)) for layer in layers]
     try:
         for batch in length_sorted_batches(lengths, batch_size):
-            width = max(lengths[i] for i in batch)
-            input_ids = torch.full((len(batch), width), tokenizer.pad_token_id, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):
-                input_ids[row, : lengths[i]] = torch.tensor(ids[i])
-                mask[row, : lengths[i]] = 1
+            input_ids, mask = pad_right([ids[i] for i in batch], tokenizer.pad_token_id)
             state["rows"] = torch.arange(len(batch), device=device)
             state["last"] = torch.tensor([lengths[i] - 1 for i in batch], device=device)
             model(input_ids=input_ids.to(device), attention_mask=mask.to(device), use_cache=False)
