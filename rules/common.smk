@@ -22,9 +22,10 @@ def get_activation_files():
     return [f"results/activations/{s}/{c}.safetensors" for s, c in grid_points()]
 
 
-def get_sae_files():
+def grid_files(pattern):
+    """``pattern`` formatted at every (scale, ckpt, layer) point of the grid."""
     return [
-        f"results/sae/{s.name}/{c}/layer{layer}.safetensors"
+        pattern.format(scale=s.name, ckpt=c, layer=layer)
         for s in SCALES.values()
         for c in s.ckpts
         for layer in s.layers
@@ -71,7 +72,7 @@ def get_all_targets():
     targets = [
         "results/data/samples.parquet",
         *get_activation_files(),
-        *get_sae_files(),
+        *grid_files("results/sae/{scale}/{ckpt}/layer{layer}.safetensors"),
     ]
     if scales_with("micro"):
         targets.append("results/tables/micro_training.csv")
