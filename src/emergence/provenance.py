@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import subprocess
 from functools import cache
 from pathlib import Path
@@ -43,6 +45,9 @@ def provenance(*, stage: str, config_subset: Any, seed: int | None = None, **ext
         "code_version": code_version(),
         "config_hash": config_hash(config_subset),
         "seed": seed,
+        "host": socket.gethostname(),
+        # Which scheduler job made the artifact, when one did: ties it to the cluster's logs.
+        "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
     }
     record.update(extra)
     return record
