@@ -15,6 +15,10 @@ rule extract_activations:
     conda:
         "../envs/torch.yaml"
     threads: get_extract_threads
+    resources:
+        gpu=get_extract_gpu,
+        mem_mb=get_extract_mem_mb,
+        runtime=get_extract_runtime,
     params:
         scale=lambda wc: SCALES[wc.scale],
         extraction=config["extraction"],

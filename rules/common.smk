@@ -43,6 +43,35 @@ def get_model_input(wildcards):
     return []
 
 
+def model_params(scale):
+    """Parameters of a scale, for sizing its jobs (micro models are tiny: 1M stands in)."""
+    return float(SCALES[scale].spec.get("params", 1e6))
+
+
+def uses_gpu(scale, device="auto"):
+    """Whether a job on ``scale`` asks the scheduler for a GPU: never for the CPU-sized micro
+    suite, otherwise unless the stage is configured for the CPU."""
+    return SCALES[scale].source != "micro" and device != "cpu"
+
+
+def get_extract_gpu(wildcards):
+    return int(uses_gpu(wildcards.scale, config["extraction"]["device"]))
+
+
+def get_extract_mem_mb(wildcards, attempt):
+    # Weights pass through host memory once (up to 4 bytes a parameter), plus the activations.
+    return int((4000 + 5e-6 * model_params(wildcards.scale)) * attempt)
+
+
+def get_extract_runtime(wildcards, attempt):
+    # Minutes: loading dominates (24 GB at 12B), then one pass over the probe texts.
+    return int((15 + model_params(wildcards.scale) / 2e8) * attempt)
+
+
+def get_sae_gpu(wildcards):
+    return int(uses_gpu(wildcards.scale, config["sae"].get("device", "cpu")))
+
+
 def get_extract_threads(wildcards):
     # Micro models are too small to gain from intra-op threads; real ones are not.
     return 1 if SCALES[wildcards.scale].source == "micro" else 4

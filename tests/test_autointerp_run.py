@@ -1,0 +1,175 @@
+"""Example selection and the AutoInterp loop with an oracle fake teacher."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+import polars as pl
+import pytest
+import torch
+
+from emergence.autointerp import (
+    VERIFY_SCHEMA,
+    AutoInterpConfig,
+    LabelAnswer,
+    LabelRequest,
+    Usage,
+    VerifyAnswer,
+    VerifyRequest,
+    activity,
+    autointerp,
+    interpretable_latents,
+)
+from emergence.autointerp.examples import latent_strengths, select
+from emergence.sae import SaeConfig, SparseAutoencoder
+
+DOMAINS = ["biology", "chemistry", "law"]
+
+
+def make_samples(per_domain: int = 12) -> pl.DataFrame:
+    rows = []
+    for d in DOMAINS:
+        for i in range(per_domain):
+            rows.append((d, f"{d} question number {i}?", "fit" if i % 2 == 0 else "eval"))
+    frame = pl.DataFrame(rows, schema=["domain", "text", "split"], orient="row")
+    return frame.with_row_index("sample_id").with_columns(pl.col("sample_id").cast(pl.Int64))
+
+
+def codes(samples: pl.DataFrame, split: str, latent_of: dict[str, int]):
+    part = samples.filter(pl.col("split") == split)
+    ids = torch.tensor(part["sample_id"].to_list())
+    idx = torch.tensor([[latent_of[d]] for d in part["domain"]])
+    vals = torch.tensor([[1.0 + 0.01 * i] for i in range(len(part))])
+    return activity(ids, vals, idx)
+
+
+class OracleTeacher:
+    """Labels with the majority domain word; verifies by that word; or a fixed failure."""
+
+    name = "oracle:test"
+    prompt_version = "v0"
+
+    def __init__(self, fail_verify: bool = False) -> None:
+        self.fail_verify = fail_verify
+        self.label_batches: list[int] = []
+        self.verify_batches: list[int] = []
+
+    def label(self, requests: Sequence[LabelRequest]) -> list[LabelAnswer]:
+        self.label_batches.append(len(requests))
+        out = []
+        for r in requests:
+            word = Counter(t.split()[0] for t in r.examples).most_common(1)[0][0]
+            out.append(LabelAnswer(word, None, Usage(prompts=1, prompt_tokens=10), None, False))
+        return out
+
+    def verify(self, requests: Sequence[VerifyRequest]) -> list[VerifyAnswer]:
+        self.verify_batches.append(len(requests))
+        out = []
+        for r in requests:
+            answers = [None if self.fail_verify else t.startswith(r.label) for t in r.texts]
+            out.append(VerifyAnswer(answers, None, Usage(prompts=1, completion_tokens=2), False))
+        return out
+
+
+def test_selection_is_seeded_ranked_balanced_and_disjoint():
+    samples = make_samples()
+    fit = codes(samples, "fit", {"biology": 0, "chemistry": 1, "law": 1})
+    ev = codes(samples, "eval", {"biology": 0, "chemistry": 1, "law": 1})
+    fs, es = latent_strengths(fit), latent_strengths(ev)
+    cfg = AutoInterpConfig(n_examples=4, n_contrast=3, max_verify_per_class=5, texts_per_prompt=4)
+    s = select(0, fs[0], es[0], fit.sample_id_N, ev.sample_id_N, cfg)
+    assert s == select(0, fs[0], es[0], fit.sample_id_N, ev.sample_id_N, cfg)
+    strengths = [fs[0][i] for i in s.examples]
+    assert len(s.examples) == 4 and strengths == sorted(strengths, reverse=True)
+    assert len(s.contrast) == 3 and not set(s.contrast) & set(fs[0])
+    items = [item for batch in s.verify_batches for item in batch]
+    assert [len(b) for b in s.verify_batches] == [4, 4, 2]
+    assert sum(a for _, a in items) == 5 == sum(not a for _, a in items)
+    assert all((i in es[0]) == active for i, active in items)
+    assert not (set(s.examples) | set(s.contrast)) & {i for i, _ in items}
+    other = select(0, fs[0], es[0], fit.sample_id_N, ev.sample_id_N, AutoInterpConfig(seed=1))
+    assert other.contrast != s.contrast or other.verify_batches != s.verify_batches
+
+
+def test_oracle_run_labels_verifies_and_scores():
+    samples = make_samples()
+    latent_of = {"biology": 3, "chemistry": 5, "law": 7}
+    teacher = OracleTeacher()
+    cfg = AutoInterpConfig(n_examples=3, n_contrast=2, texts_per_prompt=4)
+    result = autointerp(
+        codes(samples, "fit", latent_of), codes(samples, "eval", latent_of), samples, teacher, cfg
+    )
+    assert [r["latent"] for r in result.labels] == [3, 5, 7]
+    assert [r["label"] for r in result.labels] == DOMAINS
+    assert teacher.label_batches == [3] and teacher.verify_batches == [9]  # one batch each
+    record = result.labels[0]
+    assert record["teacher"] == "oracle:test" and record["prompt_version"] == "v0"
+    assert len(record["examples"]) == 3 and len(record["contrast"]) == 2
+    assert len(record["verify_positive"]) == 6 == len(record["verify_negative"])
+    split = dict(zip(samples["sample_id"], samples["split"], strict=True))
+    assert {split[i] for i in record["examples"] + record["contrast"]} == {"fit"}
+    assert {split[i] for i in record["verify_positive"] + record["verify_negative"]} == {"eval"}
+    table = result.verification
+    assert table.schema == pl.Schema(VERIFY_SCHEMA)
+    assert table["f1"].to_list() == [1.0] * 3 and interpretable_latents(table) == [3, 5, 7]
+    assert table["verify_prompts"].to_list() == [3] * 3
+    assert result.usage == Usage(prompts=12, prompt_tokens=30, completion_tokens=18)
+
+
+def test_failed_answers_are_counted_not_dropped():
+    samples = make_samples()
+    latent_of = {"biology": 0, "chemistry": 1, "law": 2}
+    result = autointerp(
+        codes(samples, "fit", latent_of),
+        codes(samples, "eval", latent_of),
+        samples,
+        OracleTeacher(fail_verify=True),
+    )
+    table = result.verification
+    assert table["n_failed"].to_list() == [12] * 3
+    assert table["f1"].to_list() == [None] * 3 and not table["interpretable"].any()
+
+
+def test_too_few_positives_and_dead_latents():
+    samples = make_samples()
+    fit = codes(samples, "fit", {"biology": 0, "chemistry": 1, "law": 1})
+    # Latent 9 fires on a single fit text: too few to label; latent 4 never fires (dead).
+    fit.indices_NK[0, 0] = 9
+    fit.values_NK[1, 0] = 0.0  # an inactive slot: latent 0 is not active there
+    ev = codes(samples, "eval", {"biology": 0, "chemistry": 1, "law": 4})
+    result = autointerp(fit, ev, samples, OracleTeacher())
+    by_latent = {r["latent"]: r for r in result.labels}
+    assert sorted(by_latent) == [0, 1, 9]
+    assert by_latent[9]["label"] is None and "too few" in by_latent[9]["error"]
+    assert by_latent[9]["examples"] == [] and by_latent[9]["label_usage"]["prompts"] == 0
+    assert by_latent[0]["n_fit_active"] == 4
+    row = result.verification.filter(pl.col("latent") == 9).row(0, named=True)
+    assert row["f1"] is None and row["interpretable"] is False and row["tp"] == 0
+
+
+def test_all_dead_sae_gives_empty_result():
+    # Layer 0 with identical activations: an SAE whose codes are all zero.
+    samples = make_samples()
+    sae = SparseAutoencoder(4, SaeConfig(k=1, n_latents=8))
+    fit_part = samples.filter(pl.col("split") == "fit")
+    x = torch.zeros(len(fit_part), 4)
+    enc = sae.encode(x)
+    fit = activity(torch.tensor(fit_part["sample_id"].to_list()), *enc)
+    eval_part = samples.filter(pl.col("split") == "eval")
+    ev = activity(torch.tensor(eval_part["sample_id"].to_list()), *sae.encode(x))
+    result = autointerp(fit, ev, samples, OracleTeacher())
+    assert result.labels == [] and result.verification.height == 0
+    assert result.verification.schema == pl.Schema(VERIFY_SCHEMA) and result.usage == Usage()
+
+
+def test_wrong_split_is_an_error():
+    samples = make_samples()
+    latent_of = {"biology": 0, "chemistry": 1, "law": 2}
+    fit = codes(samples, "fit", latent_of)
+    with pytest.raises(ValueError, match="another split"):
+        autointerp(fit, fit, samples, OracleTeacher())
+    bogus = activity(np.array([999]), np.ones((1, 1)), np.zeros((1, 1)))
+    with pytest.raises(ValueError, match="not in the samples table"):
+        autointerp(fit, bogus, samples, OracleTeacher())
