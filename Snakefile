@@ -36,6 +36,7 @@ include: "rules/micro.smk"
 include: "rules/prefetch.smk"
 include: "rules/activations.smk"
 include: "rules/sae.smk"
+include: "rules/autointerp.smk"
 
 
 rule all:

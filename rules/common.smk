@@ -72,6 +72,18 @@ def get_sae_gpu(wildcards):
     return int(uses_gpu(wildcards.scale, config["sae"].get("device", "cpu")))
 
 
+def get_autointerp_input(wildcards):
+    point = f"{wildcards.scale}/{wildcards.ckpt}"
+    inputs = {
+        "sae": f"results/sae/{point}/layer{wildcards.layer}.safetensors",
+        "activations": f"results/activations/{point}.safetensors",
+        "samples": "results/data/samples.parquet",
+    }
+    if config["teacher"]["backend"] == "embedding":
+        inputs["store"] = "results/autointerp/text_embeddings.safetensors"
+    return inputs
+
+
 def get_extract_threads(wildcards):
     # Micro models are too small to gain from intra-op threads; real ones are not.
     return 1 if SCALES[wildcards.scale].source == "micro" else 4
@@ -102,6 +114,7 @@ def get_all_targets():
         "results/data/samples.parquet",
         *get_activation_files(),
         *grid_files("results/sae/{scale}/{ckpt}/layer{layer}.safetensors"),
+        *grid_files("results/verify/{scale}/{ckpt}/layer{layer}.csv"),
     ]
     if scales_with("micro"):
         targets.append("results/tables/micro_training.csv")
@@ -115,6 +128,8 @@ def summary_message():
         "  probe texts   results/data/samples.parquet",
         "  activations   results/activations/{scale}/{ckpt}.safetensors",
         "  SAEs          results/sae/{scale}/{ckpt}/layer{layer}.safetensors (+ .json metrics)",
+        "  labels        results/labels/{scale}/{ckpt}/layer{layer}.json",
+        "  verification  results/verify/{scale}/{ckpt}/layer{layer}.csv",
         "  logs          results/logs/",
     ]
     if scales_with("micro"):

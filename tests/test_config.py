@@ -45,6 +45,9 @@ def test_shipped_configs_validate_and_get_defaults():
         (lambda c: c["extraction"].update(layers=[0, 9]), "key 'extraction.layers'"),
         (lambda c: c["samples"].update(source="file"), "key 'samples.path'"),
         (lambda c: c["models"]["micro-s"].update(num_heads=3), "not divisible"),
+        (lambda c: c.update(teacher={"backend": "embedding", "modle": "x"}), "'teacher.modle'"),
+        (lambda c: c.update(teacher={"backend": "gpt"}), "key 'teacher.backend'"),
+        (lambda c: c.update(autointerp={"f1": 0.8}), "unknown key 'autointerp.f1'"),
     ],
 )
 def test_bad_keys_are_named(edit, message):

@@ -92,6 +92,15 @@ def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tmp_path):
     layer2 = json.loads((tmp_path / "results/sae/tiny-b/step16/layer2.json").read_text())
     assert 0 <= layer2["metrics"]["fvu"] < 1
 
+    # Every live latent gets a label record and a verification row; layer 0 has none.
+    labels = json.loads((tmp_path / "results/labels/tiny-b/step16/layer2.json").read_text())
+    verify = pl.read_csv(tmp_path / "results/verify/tiny-b/step16/layer2.csv")
+    assert labels["provenance"]["teacher"].startswith("embedding:")
+    assert [r["latent"] for r in labels["latents"]] == verify["latent"].to_list()
+    assert verify.height > 0
+    assert any(r["label"] for r in labels["latents"])
+    assert pl.read_csv(tmp_path / "results/verify/tiny-b/step16/layer0.csv").height == 0
+
     again = snakemake("--cores", "2", "--configfile", str(TINY), workdir=tmp_path)
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr
@@ -101,7 +110,7 @@ def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tmp_path):
     changed.write_text(TINY.read_text().replace("n_latents: 8", "n_latents: 6"))
     plan = snakemake("-n", "--cores", "1", "--configfile", str(changed), workdir=tmp_path)
     assert plan.returncode == 0, plan.stderr[-3000:]
-    assert job_counts(plan.stdout) == {"train_sae": 3 * (2 + 3), "all": 1}
+    assert job_counts(plan.stdout) == {"train_sae": 15, "autointerp": 15, "all": 1}
 
 
 def test_a_truncated_activation_file_fails_its_sae_job_naming_the_file(tmp_path):

@@ -105,6 +105,29 @@ def _check_semantics(config: dict[str, Any]) -> list[str]:
                     f"key '{where}': layers {too_deep} exceed {name}'s {n_layers} blocks "
                     f"(valid: 0..{n_layers})"
                 )
+    problems += _check_dataclass_keys(config)
+    return problems
+
+
+def _check_dataclass_keys(config: dict[str, Any]) -> list[str]:
+    """Sections whose keys are the fields of a library dataclass: check them at parse time."""
+    import dataclasses
+
+    from emergence.autointerp import AutoInterpConfig
+    from emergence.autointerp.factory import BACKENDS
+
+    teacher = dict(config["teacher"])
+    sections = {
+        "teacher": (BACKENDS[teacher.pop("backend")], teacher),
+        "autointerp": (AutoInterpConfig, config["autointerp"]),
+    }
+    problems = []
+    for section, (cls, values) in sections.items():
+        allowed = {f.name for f in dataclasses.fields(cls)}
+        for key in sorted(set(values) - allowed):
+            problems.append(
+                f"unknown key '{section}.{key}' (allowed here: {', '.join(sorted(allowed))})"
+            )
     return problems
 
 

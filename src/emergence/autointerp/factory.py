@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
 
 from emergence.autointerp.cache import AnswerCache
 from emergence.autointerp.embedding_teacher import EmbeddingTeacher, EmbeddingTeacherConfig
@@ -19,8 +22,15 @@ BACKENDS: dict[str, type] = {
 }
 
 
-def make_teacher(section: dict[str, Any], cache_dir: str | os.PathLike[str] | None) -> Teacher:
-    """``section`` = {"backend": name, **fields of that backend's config dataclass}."""
+def make_teacher(
+    section: dict[str, Any],
+    cache_dir: str | os.PathLike[str] | None,
+    store: Mapping[str, np.ndarray] | None = None,
+) -> Teacher:
+    """``section`` = {"backend": name, **fields of that backend's config dataclass}.
+
+    ``store`` (text -> embedding, `embedding_store`) spares the embedding teacher its encoder.
+    """
     section = dict(section)
     backend = section.pop("backend", None)
     if backend not in BACKENDS:
@@ -35,7 +45,7 @@ def make_teacher(section: dict[str, Any], cache_dir: str | os.PathLike[str] | No
     cfg = config_cls(**section)
     cache = AnswerCache(cache_dir)
     if backend == "embedding":
-        return EmbeddingTeacher(cache, cfg)
+        return EmbeddingTeacher(cache, cfg, store=store)
     if backend == "openai":
         return ChatTeacher(OpenAIBackend(cfg), cache)
     return ChatTeacher(VllmBackend(cfg), cache)

@@ -1,0 +1,46 @@
+"""Adaptor: label and verify every live latent of one SAE."""
+
+import polars as pl
+import torch
+
+from emergence.autointerp import AutoInterpConfig, autointerp
+from emergence.autointerp.embedding_store import read_store
+from emergence.autointerp.factory import make_teacher
+from emergence.autointerp.io import codes_by_split, write_labels, write_verification
+from emergence.logs import setup_logging
+from emergence.provenance import provenance
+from emergence.sae import load_sae, read_layer
+
+sm = snakemake  # type: ignore[name-defined]  # noqa: F821
+log = setup_logging(sm.log[0])
+torch.set_num_threads(sm.threads)
+sae = load_sae(sm.input.sae).sae
+layer = read_layer(sm.input.activations, int(sm.wildcards.layer))
+samples = pl.read_parquet(sm.input.samples)
+fit, eval_ = codes_by_split(sae, layer.x_ND, layer.sample_id_N, samples)
+store = read_store(sm.input.store) if hasattr(sm.input, "store") else None
+teacher = make_teacher(sm.params.teacher, sm.params.cache_dir, store=store)
+cfg = AutoInterpConfig.from_dict({"seed": sm.params.seed, **sm.params.autointerp})
+result = autointerp(fit, eval_, samples, teacher, cfg)
+record = provenance(
+    stage="autointerp",
+    config_subset={"teacher": sm.params.teacher, "autointerp": sm.params.autointerp},
+    seed=cfg.seed,
+    scale=sm.wildcards.scale,
+    ckpt=sm.wildcards.ckpt,
+    layer=int(sm.wildcards.layer),
+    teacher=teacher.name,
+    prompt_version=teacher.prompt_version,
+)
+write_labels(sm.output.labels, result, record)
+write_verification(sm.output.verify, result.verification)
+labelled = [r for r in result.labels if r["label"] is not None]
+log.info(
+    "%d live latents, %d labelled, %d interpretable; teacher usage %s",
+    len(result.labels),
+    len(labelled),
+    int(result.verification["interpretable"].sum()),
+    result.usage.to_dict(),
+)
+for row in result.labels:
+    log.info("latent %4d  %-36s %s", row["latent"], row["label"], row["error"] or "")

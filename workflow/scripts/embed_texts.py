@@ -1,0 +1,25 @@
+"""Adaptor: embed every probe text and vocabulary phrase once for the embedding teacher."""
+
+import polars as pl
+import torch
+
+from emergence.autointerp import AutoInterpConfig
+from emergence.autointerp.embedding_store import store_texts, write_store
+from emergence.autointerp.factory import make_teacher
+from emergence.logs import setup_logging
+from emergence.provenance import provenance
+
+sm = snakemake  # type: ignore[name-defined]  # noqa: F821
+log = setup_logging(sm.log[0])
+torch.set_num_threads(sm.threads)
+teacher = make_teacher(sm.params.teacher, cache_dir=None)
+cfg = AutoInterpConfig.from_dict(sm.params.autointerp)
+texts = store_texts(pl.read_parquet(sm.input[0]), teacher, cfg)
+emb_TD = teacher.embed(texts)
+record = provenance(
+    stage="embed_texts",
+    config_subset={"teacher": sm.params.teacher, "autointerp": sm.params.autointerp},
+    teacher=teacher.name,
+)
+write_store(sm.output[0], texts, emb_TD, record)
+log.info("embedded %d texts and phrases with %s -> %s", len(texts), teacher.name, sm.output[0])
