@@ -81,6 +81,9 @@ def get_autointerp_input(wildcards):
     }
     if config["teacher"]["backend"] == "embedding":
         inputs["store"] = "results/autointerp/text_embeddings.safetensors"
+    if config["teacher"]["backend"] == "vllm":
+        # The teacher's weights, like the models', come from the cache on compute nodes.
+        inputs["teacher"] = "results/prefetch/teacher.json"
     return inputs
 
 
@@ -97,6 +100,8 @@ def get_prefetch_targets():
     ]
     if config["samples"]["source"] == "hf":
         targets.append("results/prefetch/datasets.parquet")
+    if config["teacher"]["backend"] == "vllm":
+        targets.append("results/prefetch/teacher.json")
     return targets
 
 

@@ -5,6 +5,7 @@
 localrules:
     prefetch,
     prefetch_model,
+    prefetch_teacher,
     prefetch_datasets,
 
 
@@ -23,6 +24,23 @@ rule prefetch_model:
         "../envs/torch.yaml"
     params:
         repo=lambda wc: SCALES[wc.scale].spec["repo"],
+        revision=lambda wc: wc.ckpt,
+        cache_dir=config["cache_dir"],
+    script:
+        "../workflow/scripts/prefetch_model.py"
+
+
+rule prefetch_teacher:
+    output:
+        "results/prefetch/teacher.json",
+    log:
+        "results/logs/prefetch/teacher.log",
+    retries: 2
+    conda:
+        "../envs/torch.yaml"
+    params:
+        repo=config["teacher"].get("model"),
+        revision="main",
         cache_dir=config["cache_dir"],
     script:
         "../workflow/scripts/prefetch_model.py"

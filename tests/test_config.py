@@ -48,6 +48,7 @@ def test_shipped_configs_validate_and_get_defaults():
         (lambda c: c.update(teacher={"backend": "embedding", "modle": "x"}), "'teacher.modle'"),
         (lambda c: c.update(teacher={"backend": "gpt"}), "key 'teacher.backend'"),
         (lambda c: c.update(autointerp={"f1": 0.8}), "unknown key 'autointerp.f1'"),
+        (lambda c: c.update(teacher={"backend": "vllm"}), "missing required key 'teacher.model'"),
     ],
 )
 def test_bad_keys_are_named(edit, message):

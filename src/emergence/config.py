@@ -123,11 +123,18 @@ def _check_dataclass_keys(config: dict[str, Any]) -> list[str]:
     }
     problems = []
     for section, (cls, values) in sections.items():
-        allowed = {f.name for f in dataclasses.fields(cls)}
+        fields = dataclasses.fields(cls)
+        allowed = {f.name for f in fields}
         for key in sorted(set(values) - allowed):
             problems.append(
                 f"unknown key '{section}.{key}' (allowed here: {', '.join(sorted(allowed))})"
             )
+        required = [
+            f.name
+            for f in fields
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        ]
+        problems += [f"missing required key '{section}.{k}'" for k in required if k not in values]
     return problems
 
 
