@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from http.client import HTTPException
 from typing import Any
 
-from emergence.autointerp.teacher import ChatRequest, Completion, TeacherError
+from emergence.autointerp.teacher import ChatRequest, Completion, TeacherError, chat_sampling
 
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 
@@ -83,12 +83,7 @@ class OpenAIBackend:
             self.check_model()
 
     def sampling(self) -> dict[str, Any]:
-        return {
-            "temperature": self.cfg.temperature,
-            "max_tokens": self.cfg.max_tokens,
-            "seed": self.cfg.seed,
-            "structured": self.cfg.structured,
-        }
+        return chat_sampling(self.cfg)
 
     def check_model(self) -> None:
         """Raise `TeacherError` unless ``GET /models`` answers and lists the model."""

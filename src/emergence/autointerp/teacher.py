@@ -95,6 +95,11 @@ class Completion(NamedTuple):
     completion_tokens: int  # generated tokens (0 when unknown)
 
 
+def chat_sampling(cfg: Any) -> dict[str, Any]:
+    """The sampling settings of a chat backend's config that change answers (cache key part)."""
+    return {k: getattr(cfg, k) for k in ("temperature", "max_tokens", "seed", "structured")}
+
+
 class ChatBackend(Protocol):
     """A generative model behind chat completions."""
 

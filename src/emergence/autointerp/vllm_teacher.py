@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from emergence.autointerp.teacher import ChatRequest, Completion, TeacherError
+from emergence.autointerp.teacher import ChatRequest, Completion, TeacherError, chat_sampling
 
 INSTALL_HINT = "install the vllm extra: pip install 'emergence[vllm]'"
 
@@ -73,12 +73,7 @@ class VllmBackend:
         self.llm = llm
 
     def sampling(self) -> dict[str, Any]:
-        return {
-            "temperature": self.cfg.temperature,
-            "max_tokens": self.cfg.max_tokens,
-            "seed": self.cfg.seed,
-            "structured": self.cfg.structured,
-        }
+        return chat_sampling(self.cfg)
 
     def sampling_kwargs(self, request: ChatRequest) -> dict[str, Any]:
         """Keyword arguments of ``SamplingParams`` for one request."""
