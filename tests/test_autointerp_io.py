@@ -17,6 +17,8 @@ from emergence.autointerp import (
     VerifyAnswer,
     VerifyRequest,
     autointerp,
+)
+from emergence.autointerp.io import (
     codes_by_split,
     read_labels,
     read_verification,

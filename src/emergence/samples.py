@@ -15,8 +15,6 @@ import polars as pl
 
 from emergence.corpus import bundled_domains
 
-SCHEMA = {"sample_id": pl.Int64, "domain": pl.String, "text": pl.String, "split": pl.String}
-
 
 class SamplesError(ValueError):
     """The probe texts cannot be built; the message names the file or dataset."""

@@ -3,6 +3,8 @@
 Entry point: `autointerp` (one SAE's fit / eval codes + the samples table + a `Teacher`). Teachers:
 `EmbeddingTeacher` (offline, weaker), `ChatTeacher` over `OpenAIBackend` (any OpenAI-compatible
 server) or `VllmBackend` (in-process vLLM); `make_teacher` builds one from a config section.
+Reading SAE codes and writing the artifacts live in `emergence.autointerp.io`, not re-exported
+here: this package is imported when the workflow validates its config, and io pulls in torch.
 """
 
 from emergence.autointerp.cache import AnswerCache, cache_key
@@ -10,13 +12,6 @@ from emergence.autointerp.config import AutoInterpConfig
 from emergence.autointerp.embedding_teacher import EmbeddingTeacher, EmbeddingTeacherConfig
 from emergence.autointerp.examples import Activity, activity
 from emergence.autointerp.factory import make_teacher
-from emergence.autointerp.io import (
-    codes_by_split,
-    read_labels,
-    read_verification,
-    write_labels,
-    write_verification,
-)
 from emergence.autointerp.metrics import METRIC_COLUMNS, LatentMetrics, latent_metrics
 from emergence.autointerp.openai_teacher import OpenAIBackend, OpenAIConfig
 from emergence.autointerp.prompts import prompt_version
@@ -63,13 +58,8 @@ __all__ = [
     "activity",
     "autointerp",
     "cache_key",
-    "codes_by_split",
     "interpretable_latents",
     "latent_metrics",
     "make_teacher",
     "prompt_version",
-    "read_labels",
-    "read_verification",
-    "write_labels",
-    "write_verification",
 ]

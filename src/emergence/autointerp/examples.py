@@ -7,10 +7,12 @@ among the text's top-k latents with a value > 0 (with k = 1 each text has at mos
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from torch import Tensor
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 from emergence.autointerp.config import AutoInterpConfig
 
@@ -27,7 +29,9 @@ def activity(sample_id_N: Tensor | np.ndarray, values_NK: Tensor, indices_NK: Te
     """An `Activity` from `SparseAutoencoder.encode` outputs (``Encoded``) and the sample ids."""
 
     def arr(x: Tensor | np.ndarray) -> np.ndarray:
-        return x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x)
+        # Duck-typed so that importing this module (config validation does, at workflow parse
+        # time) does not import torch.
+        return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
 
     act = Activity(
         arr(sample_id_N).astype(np.int64),
