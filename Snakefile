@@ -15,6 +15,8 @@ os.environ.update(
 )
 sys.path.insert(0, SRC)
 
+from emergence.analysis.config import AnalysisConfig  # noqa: E402
+from emergence.analysis.plan import checkpoint_inputs, input_files  # noqa: E402
 from emergence.config import validate_config  # noqa: E402
 from emergence.grid import scales as resolve_scales  # noqa: E402
 
@@ -28,6 +30,10 @@ config = validate_config(
     config, source=", ".join(map(str, workflow.configfiles)) or "--config"
 )
 SCALES = resolve_scales(config)
+ANALYSIS = AnalysisConfig.from_dict({"seed": config["seed"], **config["analysis"]})
+
+
+report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
@@ -37,6 +43,9 @@ include: "rules/prefetch.smk"
 include: "rules/activations.smk"
 include: "rules/sae.smk"
 include: "rules/autointerp.smk"
+include: "rules/matching.smk"
+include: "rules/analysis.smk"
+include: "rules/figures.smk"
 
 
 rule all:

@@ -92,6 +92,22 @@ def get_extract_threads(wildcards):
     return 1 if SCALES[wildcards.scale].source == "micro" else 4
 
 
+def get_hub_models():
+    """Models other than the analysed ones that come from the Hugging Face Hub, by role: the
+    vLLM teacher and the sentence encoder of concept matching (unless a local folder)."""
+    models = {}
+    if config["teacher"]["backend"] == "vllm":
+        models["teacher"] = config["teacher"]["model"]
+    encoder = config["matching"]["model"]
+    if encoder is not None and not os.path.isdir(encoder):
+        models["matcher"] = encoder
+    return models
+
+
+def get_matching_encoder_input():
+    return ["results/prefetch/matcher.json"] if "matcher" in get_hub_models() else []
+
+
 def get_prefetch_targets():
     targets = [
         f"results/prefetch/models/{s.name}/{c}.json"
@@ -100,8 +116,7 @@ def get_prefetch_targets():
     ]
     if config["samples"]["source"] == "hf":
         targets.append("results/prefetch/datasets.parquet")
-    if config["teacher"]["backend"] == "vllm":
-        targets.append("results/prefetch/teacher.json")
+    targets += [f"results/prefetch/{role}.json" for role in get_hub_models()]
     return targets
 
 
@@ -114,12 +129,48 @@ def get_samples_input(wildcards):
     return []
 
 
+def checkpoint_files(pattern):
+    """``pattern`` formatted at every (scale, ckpt) of the grid."""
+    return [pattern.format(scale=s, ckpt=c) for s, c in grid_points()]
+
+
+def get_concepts_input(wildcards):
+    return input_files(
+        checkpoint_inputs(SCALES, ANALYSIS, wildcards.scale, wildcards.ckpt)
+    )
+
+
+def get_concepts_mem_mb(wildcards, attempt):
+    # Two activation files (this model's and the reference's) in float64, plus SAEs.
+    return int((4000 + 2e-5 * model_params(wildcards.scale)) * attempt)
+
+
+def get_model_dirs():
+    """Model folders to count parameters in, for scales whose config gives no ``params``."""
+    dirs = {}
+    for s in SCALES.values():
+        if "params" in s.spec:
+            continue
+        if s.source == "micro":
+            dirs[s.name] = f"results/micro/{s.name}/{s.ckpts[-1]}"
+        elif s.source == "local":
+            dirs[s.name] = str(s.local_path(s.steps[-1]))
+    return dirs
+
+
+def get_model_dir_inputs():
+    # Micro folders are one directory output per scale; local folders exist beforehand.
+    return [f"results/micro/{s.name}" for s in scales_with("micro") if "params" not in s.spec]
+
+
+FIGURES = ["time", "space", "scale", "alignment", "f1", "granularity"]
+
+
 def get_all_targets():
     targets = [
         "results/data/samples.parquet",
-        *get_activation_files(),
         *grid_files("results/sae/{scale}/{ckpt}/layer{layer}.safetensors"),
-        *grid_files("results/verify/{scale}/{ckpt}/layer{layer}.csv"),
+        *[f"results/figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")],
     ]
     if scales_with("micro"):
         targets.append("results/tables/micro_training.csv")
@@ -135,6 +186,10 @@ def summary_message():
         "  SAEs          results/sae/{scale}/{ckpt}/layer{layer}.safetensors (+ .json metrics)",
         "  labels        results/labels/{scale}/{ckpt}/layer{layer}.json",
         "  verification  results/verify/{scale}/{ckpt}/layer{layer}.csv",
+        "  matches       results/matches/{scale}/{ckpt}/layer{layer}.csv",
+        "  tables        results/tables/activation.csv, alignment.csv, granularity.csv",
+        "  figures       results/figures/*.png (and .pdf)",
+        "  report        snakemake --report results/report.html (make demo writes it)",
         "  logs          results/logs/",
     ]
     if scales_with("micro"):

@@ -5,7 +5,7 @@
 localrules:
     prefetch,
     prefetch_model,
-    prefetch_teacher,
+    prefetch_hub_model,
     prefetch_datasets,
 
 
@@ -30,16 +30,18 @@ rule prefetch_model:
         "../workflow/scripts/prefetch_model.py"
 
 
-rule prefetch_teacher:
+rule prefetch_hub_model:
     output:
-        "results/prefetch/teacher.json",
+        "results/prefetch/{aux}.json",
     log:
-        "results/logs/prefetch/teacher.log",
+        "results/logs/prefetch/{aux}.log",
+    wildcard_constraints:
+        aux="teacher|matcher",
     retries: 2
     conda:
         "../envs/torch.yaml"
     params:
-        repo=config["teacher"].get("model"),
+        repo=lambda wc: get_hub_models()[wc.aux],
         revision="main",
         cache_dir=config["cache_dir"],
     script:

@@ -105,6 +105,12 @@ def _check_semantics(config: dict[str, Any]) -> list[str]:
                     f"key '{where}': layers {too_deep} exceed {name}'s {n_layers} blocks "
                     f"(valid: 0..{n_layers})"
                 )
+    reference = config["analysis"]["reference_scale"]
+    if reference is not None and reference not in config["models"]:
+        problems.append(
+            f"key 'analysis.reference_scale': {reference!r} is not a key of models "
+            f"({', '.join(config['models'])})"
+        )
     problems += _check_dataclass_keys(config)
     return problems
 

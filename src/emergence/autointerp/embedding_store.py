@@ -13,9 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
-import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.numpy import save_file
 
 from emergence.atomic import atomic_path
 from emergence.autointerp.config import AutoInterpConfig
@@ -36,15 +35,18 @@ def write_store(
     """Save embeddings with their texts (in the metadata) atomically."""
     metadata = {"texts": json.dumps(list(texts)), "provenance": json.dumps(provenance)}
     with atomic_path(path) as tmp:
-        save_file({"embeddings": torch.from_numpy(np.ascontiguousarray(emb_TD))}, tmp, metadata)
+        save_file({"embeddings": np.ascontiguousarray(emb_TD)}, tmp, metadata)
 
 
 def read_store(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    """text -> embedding, as written by `write_store`; a damaged file names itself."""
+    """text -> embedding, as written by `write_store`; a damaged file names itself.
+
+    numpy only: the many small jobs that read a store never pay for importing torch.
+    """
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework="np") as f:
             texts = json.loads(f.metadata()["texts"])
-            emb_TD = f.get_tensor("embeddings").numpy()
+            emb_TD = f.get_tensor("embeddings")
     except (OSError, SafetensorError, KeyError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable embedding store ({exc})") from exc
     if len(texts) != emb_TD.shape[0]:

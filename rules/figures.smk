@@ -1,0 +1,23 @@
+# The paper's figures, each as PNG (for the report and the README) and PDF (for the paper).
+
+
+rule figure:
+    input:
+        activation="results/tables/activation.csv",
+        alignment="results/tables/alignment.csv",
+        granularity="results/tables/granularity.csv",
+        verification="results/tables/verification.csv",
+    output:
+        png=report(
+            "results/figures/{figure}.png",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels={"figure": "{figure}"},
+        ),
+        pdf="results/figures/{figure}.pdf",
+    log:
+        "results/logs/figures/{figure}.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/figure.py"

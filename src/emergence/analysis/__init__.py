@@ -1,0 +1,1 @@
+"""Pure-numpy analysis: Procrustes and CKA, concept activation %, latent granularity."""

@@ -1,0 +1,122 @@
+"""Concept activation %: the share of a domain's texts whose top latent is matched to that domain.
+
+A text is a hit when its top-1 latent is an interpretable latent matched to the text's domain
+(DESIGN step 6). Per domain the hit share carries a percentile bootstrap confidence interval over
+that domain's texts.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Collection, Mapping, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+# Resampled indices are drawn in blocks of at most this many, so that memory stays bounded
+# however many texts a domain has.
+BOOTSTRAP_BLOCK = 1 << 22
+
+
+class ActivationRow(NamedTuple):
+    """Concept activation % of one domain with its bootstrap CI (nan for a domain with no texts)."""
+
+    domain: str
+    n: int  # texts of the domain
+    n_hit: int  # of which hits
+    pct: float  # 100 * n_hit / n
+    ci_low: float
+    ci_high: float
+
+
+def concept_hits(
+    top_latent_N: np.ndarray, domain_N: np.ndarray, matched: Mapping[int, Collection[str]]
+) -> np.ndarray:
+    """bool [N]: the text's top latent (-1: none active) is matched to the text's domain.
+
+    `matched` maps each interpretable latent to the domains it is matched to; latents absent from
+    it (not interpretable, or matched to nothing) never hit.
+    """
+    top_latent_N = np.asarray(top_latent_N)
+    domain_N = np.asarray(domain_N)
+    if top_latent_N.ndim != 1 or top_latent_N.shape != domain_N.shape:
+        raise ValueError(
+            f"concept_hits: top_latent {top_latent_N.shape} and domain {domain_N.shape} must be "
+            "1-D of the same length"
+        )
+    if not np.issubdtype(top_latent_N.dtype, np.integer) and top_latent_N.size:
+        raise ValueError(f"concept_hits: top latents must be integers, got {top_latent_N.dtype}")
+    hit_N = np.zeros(top_latent_N.shape, dtype=bool)
+    for latent, domains in matched.items():
+        # -1 marks "no active latent", not a latent: it must never hit even if a caller keys it.
+        if latent < 0:
+            continue
+        on_N = top_latent_N == latent
+        wanted = {str(d) for d in domains}
+        hit_N[on_N] = [str(d) in wanted for d in domain_N[on_N]]
+    return hit_N
+
+
+def _domain_rng(seed: int, domain: str) -> np.random.Generator:
+    # Keyed by the domain's name (CRC-32 of its UTF-8 bytes), not by its position in the table:
+    # a domain's CI is then the same whichever other domains are present and in whatever order.
+    return np.random.default_rng([seed, zlib.crc32(domain.encode("utf-8"))])
+
+
+def _bootstrap_hit_counts(n: int, n_hit: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Hits in each of n_boot resamples (n texts drawn with replacement) of n texts, n_hit hits.
+
+    The statistic depends only on how many drawn texts are hits, so the texts are ordered hits
+    first and a drawn index i is a hit iff i < n_hit: real index resampling, without the gather.
+    """
+    counts_B = np.empty(n_boot, dtype=np.int64)
+    per_block = max(1, BOOTSTRAP_BLOCK // n)
+    for start in range(0, n_boot, per_block):
+        stop = min(start + per_block, n_boot)
+        idx_BN = rng.integers(0, n, size=(stop - start, n), dtype=np.int32)
+        counts_B[start:stop] = (idx_BN < n_hit).sum(axis=1)
+    return counts_B
+
+
+def activation_pct(
+    hit_N: np.ndarray,
+    domain_N: np.ndarray,
+    *,
+    n_boot: int = 1000,
+    ci: float = 0.95,
+    seed: int = 0,
+    domains: Sequence[str] | None = None,
+) -> list[ActivationRow]:
+    """Per domain (sorted, or in the order of `domains`): hit % and its percentile bootstrap CI.
+
+    Each domain's CI resamples that domain's texts with replacement n_boot times and takes the
+    (1 - ci) / 2 and (1 + ci) / 2 quantiles (linear interpolation) of the resampled hit %. Its
+    generator is seeded from (seed, the domain's name), so a domain's CI does not depend on the
+    other domains. Domains of `domains` without texts get n = 0 and nan; texts of domains not in
+    `domains` are ignored.
+    """
+    hit_N = np.asarray(hit_N, dtype=bool)
+    domain_N = np.asarray(domain_N)
+    if hit_N.ndim != 1 or hit_N.shape != domain_N.shape:
+        raise ValueError(
+            f"activation_pct: hit {hit_N.shape} and domain {domain_N.shape} must be 1-D of the "
+            "same length"
+        )
+    if not 0 < ci < 1:
+        raise ValueError(f"activation_pct: ci must be in (0, 1), got {ci}")
+    if n_boot < 1:
+        raise ValueError(f"activation_pct: n_boot must be >= 1, got {n_boot}")
+    names = sorted({str(d) for d in domain_N}) if domains is None else [str(d) for d in domains]
+    domain_str_N = domain_N.astype(str)
+    quantiles = [50 * (1 - ci), 50 * (1 + ci)]
+    rows = []
+    for name in names:
+        in_domain_N = domain_str_N == name
+        n, n_hit = int(in_domain_N.sum()), int(hit_N[in_domain_N].sum())
+        if n == 0:
+            rows.append(ActivationRow(name, 0, 0, float("nan"), float("nan"), float("nan")))
+            continue
+        counts_B = _bootstrap_hit_counts(n, n_hit, n_boot, _domain_rng(seed, name))
+        low, high = np.percentile(100.0 * counts_B / n, quantiles)
+        rows.append(ActivationRow(name, n, n_hit, 100.0 * n_hit / n, float(low), float(high)))
+    return rows

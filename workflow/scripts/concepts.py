@@ -1,0 +1,22 @@
+"""Adaptor: concept activation %, alignment and granularity of one (scale, ckpt)."""
+
+import torch
+
+from emergence.analysis.concepts import analyse_checkpoint
+from emergence.analysis.plan import checkpoint_inputs
+from emergence.analysis.config import AnalysisConfig
+from emergence.atomic import atomic_path
+from emergence.grid import scales
+from emergence.logs import setup_logging
+
+sm = snakemake  # type: ignore[name-defined]  # noqa: F821
+log = setup_logging(sm.log[0])
+torch.set_num_threads(sm.threads)
+cfg = AnalysisConfig.from_dict({"seed": sm.params.seed, **sm.params.analysis})
+inputs = checkpoint_inputs(scales(sm.config), cfg, sm.wildcards.scale, sm.wildcards.ckpt)
+tables = analyse_checkpoint(inputs, cfg)
+for name in ("activation", "alignment", "granularity"):
+    with atomic_path(sm.output[name]) as tmp:
+        getattr(tables, name).write_csv(tmp)
+per_point = tables.activation.filter(protocol="per_point")
+log.info("per-point concept activation %% by layer and domain:\n%s", per_point)
