@@ -94,7 +94,8 @@ def get_extract_threads(wildcards):
 
 def get_hub_models():
     """Models other than the analysed ones that come from the Hugging Face Hub, by role: the
-    vLLM teacher and the sentence encoder of concept matching (unless a local folder)."""
+    vLLM teacher and the sentence encoder of concept matching (unless a local folder).
+    """
     models = {}
     if config["teacher"]["backend"] == "vllm":
         models["teacher"] = config["teacher"]["model"]
@@ -160,7 +161,11 @@ def get_model_dirs():
 
 def get_model_dir_inputs():
     # Micro folders are one directory output per scale; local folders exist beforehand.
-    return [f"results/micro/{s.name}" for s in scales_with("micro") if "params" not in s.spec]
+    return [
+        f"results/micro/{s.name}"
+        for s in scales_with("micro")
+        if "params" not in s.spec
+    ]
 
 
 FIGURES = ["time", "space", "scale", "alignment", "f1", "granularity"]

@@ -17,7 +17,11 @@ rule figure:
         pdf="results/figures/{figure}.pdf",
     log:
         "results/logs/figures/{figure}.log",
+    wildcard_constraints:
+        figure="|".join(FIGURES),
     conda:
         "../envs/analysis.yaml"
+    params:
+        f1_threshold=config["autointerp"].get("f1_threshold", 0.9),
     script:
         "../workflow/scripts/figure.py"

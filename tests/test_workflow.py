@@ -32,7 +32,7 @@ def job_counts(output: str) -> dict[str, int]:
 @pytest.mark.parametrize(
     ("configfile", "n_points", "expected"),
     [
-        ("config/config.yaml", 3 * 12, ["results/activations/micro-l/step1000.safetensors"]),
+        ("config/config.yaml", 3 * 7, ["results/activations/micro-l/step1000.safetensors"]),
         (
             "config/paper.yaml",
             10 * 25,
@@ -101,16 +101,58 @@ def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tmp_path):
     assert any(r["label"] for r in labels["latents"])
     assert pl.read_csv(tmp_path / "results/verify/tiny-b/step16/layer0.csv").height == 0
 
+    # Matching, analysis tables and figures.
+    matches = pl.read_csv(tmp_path / "results/matches/tiny-b/step16/layer2.csv")
+    assert set(matches["domain"]) == set(samples["domain"])
+    assert matches.group_by("latent").agg(pl.col("best").sum())["best"].to_list() == [1] * (
+        matches["latent"].n_unique()
+    )
+    assert not matches.filter(pl.col("matched") & ~pl.col("interpretable")).height
+    activation = pl.read_csv(tmp_path / "results/tables/activation.csv")
+    assert set(activation["protocol"]) == {"per_point", "ref_time", "ref_space", "ref_scale"}
+    # Per point: 9 domains x (2 + 3 layers) x 3 checkpoints under each protocol.
+    assert activation.filter(protocol="per_point").height == 9 * 5 * 3
+    assert (
+        (activation["ci_low"] <= activation["pct"]) & (activation["pct"] <= activation["ci_high"])
+    ).all()
+    alignment = pl.read_csv(tmp_path / "results/tables/alignment.csv")
+    assert set(alignment["ref_scale"]) == {"tiny-b"}
+    # The reference scale against itself: a perfect map.
+    own = alignment.filter(scale="tiny-b", layer=2)
+    assert own["cka"].to_list() == pytest.approx([1.0] * 3)
+    for figure in ("time", "space", "scale", "alignment", "f1", "granularity"):
+        png = tmp_path / f"results/figures/{figure}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (tmp_path / f"results/figures/{figure}.pdf").read_bytes()[:4] == b"%PDF"
+    report = snakemake(
+        "--report", "results/report.html", "--configfile", str(TINY), workdir=tmp_path
+    )
+    assert report.returncode == 0, report.stderr[-3000:]
+    html = (tmp_path / "results/report.html").read_text()
+    assert "time.png" in html and "activation.csv" in html
+
     again = snakemake("--cores", "2", "--configfile", str(TINY), workdir=tmp_path)
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr
 
-    # Changing an SAE setting re-runs the SAEs only: no training, no extraction.
+    # Changing tau re-runs matching and what depends on it, without a single teacher call.
+    cache = tmp_path / "results/cache/teacher"
+    cached = sorted(p.name for p in cache.rglob("*"))
+    tau = tmp_path / "tau.yaml"
+    tau.write_text(TINY.read_text() + "matching: {tau: 0.5}\n")
+    rerun = snakemake("--cores", "2", "--configfile", str(tau), workdir=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    downstream = {"concepts": 6, "tables": 1, "figure": 6, "all": 1}
+    assert job_counts(rerun.stderr) == {"match": 15, **downstream}
+    assert sorted(p.name for p in cache.rglob("*")) == cached
+
+    # Changing the SAE's k re-runs the SAEs and their dependants: no training, no extraction.
     changed = tmp_path / "changed.yaml"
-    changed.write_text(TINY.read_text().replace("n_latents: 8", "n_latents: 6"))
+    changed.write_text(tau.read_text().replace("  batch_size: 32", "  batch_size: 32\n  k: 2"))
     plan = snakemake("-n", "--cores", "1", "--configfile", str(changed), workdir=tmp_path)
     assert plan.returncode == 0, plan.stderr[-3000:]
-    assert job_counts(plan.stdout) == {"train_sae": 15, "autointerp": 15, "all": 1}
+    sae_and_after = {"train_sae": 15, "autointerp": 15, "embed_labels": 1, "match": 15}
+    assert job_counts(plan.stdout) == {**sae_and_after, **downstream}
 
 
 def test_a_truncated_activation_file_fails_its_sae_job_naming_the_file(tmp_path):

@@ -3,8 +3,8 @@
 import torch
 
 from emergence.analysis.concepts import analyse_checkpoint
-from emergence.analysis.plan import checkpoint_inputs
 from emergence.analysis.config import AnalysisConfig
+from emergence.analysis.plan import checkpoint_inputs
 from emergence.atomic import atomic_path
 from emergence.grid import scales
 from emergence.logs import setup_logging
