@@ -30,7 +30,7 @@ config = validate_config(
     config, source=", ".join(map(str, workflow.configfiles)) or "--config"
 )
 SCALES = resolve_scales(config)
-ANALYSIS = AnalysisConfig.from_dict({"seed": config["seed"], **config["analysis"]})
+ANALYSIS = AnalysisConfig(seed=config["seed"], **config["analysis"])
 
 
 report: "report/workflow.rst"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import torch
 from safetensors.torch import load_file
@@ -93,3 +94,16 @@ def test_training_is_deterministic_on_cpu(tmp_path, tiny_tokenizer):
     wc = load_file(tmp_path / "c" / "step40" / "model.safetensors")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
     assert not all(torch.equal(wa[k], wc[k]) for k in wa)
+
+
+def test_hand_written_sentences_also_become_questions_answered_by_the_domain_name():
+    train, _ = corpus()
+    domains = bundled_domains()
+    pattern = re.compile(
+        r"(?:Is it true that|Why is it that|How do we know that|What explains the fact that) "
+        r"[^?]+\? (\w+)"
+    )
+    wrapped = [(p.domain, m[1]) for p in train for m in pattern.finditer(p.text)]
+    assert len(wrapped) > 20
+    for domain, first_word in wrapped:
+        assert first_word == domains[domain].name.capitalize().split()[0]

@@ -12,7 +12,7 @@ from emergence.logs import setup_logging
 sm = snakemake  # type: ignore[name-defined]  # noqa: F821
 log = setup_logging(sm.log[0])
 torch.set_num_threads(sm.threads)
-cfg = AnalysisConfig.from_dict({"seed": sm.params.seed, **sm.params.analysis})
+cfg = AnalysisConfig(seed=sm.params.seed, **sm.params.analysis)
 inputs = checkpoint_inputs(scales(sm.config), cfg, sm.wildcards.scale, sm.wildcards.ckpt)
 tables = analyse_checkpoint(inputs, cfg)
 for name in ("activation", "alignment", "granularity"):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -34,12 +32,3 @@ class AnalysisConfig:
             raise ValueError(f"analysis.ci must be in (0, 1), got {self.ci}")
         if not 0 < self.token_share <= 1:
             raise ValueError(f"analysis.token_share must be in (0, 1], got {self.token_share}")
-
-    @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> AnalysisConfig:
-        """From a config section; unknown keys are an error naming them."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(record) - known)
-        if unknown:
-            raise ValueError(f"unknown analysis key(s) {unknown} (allowed: {sorted(known)})")
-        return cls(**record)

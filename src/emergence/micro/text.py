@@ -56,6 +56,15 @@ QUESTION_FRAMES: tuple[str, ...] = (
     "Which example best illustrates {a}?",
     "What follows from {a}?",
 )
+# Hand-written statements turned into questions: the probes are natural questions, so the step
+# from their varied vocabulary to the topic at the final "?" must be learnt from natural text too,
+# not only from frames filled with terms.
+QUESTION_WRAPS: tuple[str, ...] = (
+    "Is it true that {s}?",
+    "Why is it that {s}?",
+    "How do we know that {s}?",
+    "What explains the fact that {s}?",
+)
 ANSWER_FRAMES: tuple[str, ...] = (
     "{Name} answers this with {a}.",
     "{Name} explains it through {a} and {b}.",
@@ -86,6 +95,17 @@ def _frame_sentence(rng: np.random.Generator, domain: Domain, question_share: fl
     return _fill(rng, FRAMES, domain)
 
 
+def _natural_sentence(
+    rng: np.random.Generator, sentence: str, domain: Domain, question_share: float
+) -> str:
+    if rng.random() >= question_share:
+        return sentence
+    body = sentence.rstrip(" .!")
+    body = body[:1].lower() + body[1:] if body[1:2].islower() else body
+    wrap = QUESTION_WRAPS[rng.integers(len(QUESTION_WRAPS))]
+    return f"{wrap.format(s=body)} {_fill(rng, ANSWER_FRAMES, domain)}"
+
+
 def split_sentences(
     domains: dict[str, Domain], heldout_fraction: float, seed: int
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -111,8 +131,9 @@ def make_paragraphs(
 ) -> list[Paragraph]:
     """``n_paragraphs`` one-domain paragraphs drawing from ``pools`` (domain -> sentences).
 
-    A ``frame_share`` of sentences are generic frames filled with the domain's terms, a
-    ``question_share`` of those are questions.
+    A ``frame_share`` of sentences are generic frames filled with the domain's terms, the rest
+    the pool's own sentences; a ``question_share`` of either kind are questions, each followed
+    by an answer that opens with the domain's name.
     """
     rng = np.random.default_rng(seed)
     keys = sorted(pools)
@@ -125,7 +146,7 @@ def make_paragraphs(
         sentences = [
             _frame_sentence(rng, domains[key], question_share)
             if rng.random() < frame_share
-            else pool[i]
+            else _natural_sentence(rng, pool[i], domains[key], question_share)
             for i in picks
         ]
         out.append(Paragraph(key, " ".join(sentences)))
