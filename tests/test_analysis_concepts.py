@@ -149,6 +149,9 @@ def test_every_protocol_counts_hits_as_by_hand(artifacts: Path):
     # Mapped into r's space, r's SAE sees exactly what s's SAE saw.
     assert pct(act, "ref_scale", 1) == {"a": 100.0, "b": 75.0}
     assert pct(act, "per_point", 0) == {"a": 0.0, "b": 0.0}
+    # Text 15 (domain b) fires a's latent: one false alarm among b's four texts for a.
+    false_alarms = act.filter(protocol="per_point", layer=1).select("domain", "false_alarm_pct")
+    assert dict(false_alarms.rows()) == {"a": 25.0, "b": 0.0}
     assert (act["n"] == 4).all()
     assert ((act["ci_low"] <= act["pct"]) & (act["pct"] <= act["ci_high"])).all()
 

@@ -39,6 +39,7 @@ def test_combine_adds_params_step_and_depth_and_names_bad_files(tmp_path):
         "pct": 25.0,
         "ci_low": 0.0,
         "ci_high": 75.0,
+        "false_alarm_pct": 12.5,
     }
     part = tmp_path / "a.csv"
     pl.DataFrame([row], schema=ACTIVATION_SCHEMA).write_csv(part)

@@ -46,6 +46,7 @@ ACTIVATION_SCHEMA: dict[str, Any] = {
     "pct": pl.Float64,
     "ci_low": pl.Float64,
     "ci_high": pl.Float64,
+    "false_alarm_pct": pl.Float64,
 }
 ALIGNMENT_SCHEMA: dict[str, Any] = {
     "scale": pl.String,
@@ -124,10 +125,24 @@ def analyse_checkpoint(inputs: CheckpointInputs, cfg: AnalysisConfig) -> Checkpo
 
     def add(layer: int, protocol: str, top_N: np.ndarray, matched: Mapping[int, set[str]]) -> None:
         hit_N = concept_hits(top_N, eval_domain, matched)
-        for row in activation_pct(
+        rows = activation_pct(
             hit_N, eval_domain, n_boot=cfg.n_boot, ci=cfg.ci, seed=cfg.seed, domains=domains
-        ):
-            activation.append({**key, "layer": layer, "protocol": protocol, **row._asdict()})
+        )
+        for row in rows:
+            # The same latents firing on other domains' texts: a reference SAE onto which an
+            # untrained model's texts all collapse "hits" every text of its latent's domain.
+            others_N = eval_domain != row.domain
+            to_domain_N = concept_hits(top_N, np.full(top_N.shape, row.domain), matched)
+            false_alarm = 100.0 * to_domain_N[others_N].mean() if others_N.any() else np.nan
+            activation.append(
+                {
+                    **key,
+                    "layer": layer,
+                    "protocol": protocol,
+                    **row._asdict(),
+                    "false_alarm_pct": float(false_alarm),
+                }
+            )
 
     for layer, files in sorted(inputs.points.items()):
         x_eval = _layer_rows(inputs.activations, layer, eval_ids)
