@@ -169,13 +169,13 @@ def test_a_truncated_activation_file_fails_its_sae_job_naming_the_file(tmp_path)
     path = tmp_path / target
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     result = snakemake(
+        "results/sae/tiny-a/step0/layer1.safetensors",
         "--cores",
         "1",
         "--configfile",
         str(config),
         "--forcerun",
         "train_sae",
-        "results/sae/tiny-a/step0/layer1.safetensors",
         workdir=tmp_path,
     )
     assert result.returncode != 0
