@@ -7,6 +7,10 @@ and a long job is running, that job is killed with ``scancel``. Snakemake (``--r
 cannot quietly resubmit) notices, finishes what does not depend on the killed job and stops with
 an error; a plain re-run must then complete the DAG, redo only what was lost, leave every
 finished artifact untouched, and leave nothing half-written behind.
+
+The shared teacher server's job script (profiles/slurm/vllm-serve.sbatch) is submitted too, with
+a stand-in for ``vllm serve`` (no GPU, no model here; .ci/slurm-up declares a pretend GPU so that
+its --gpus directive is schedulable).
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -32,16 +38,15 @@ TINY = ROOT / "tests" / "data" / "tiny.yaml"
 
 # A whole run of the test-size pipeline takes minutes on the 2-core CI node; this bounds a hang.
 RUN_TIMEOUT_S = 2400
-# Rules whose jobs run long enough (interpreter start, torch import, then training or a forward
-# pass over every probe text) for a scancel to land mid-run, best first: a micro model's training
-# has the most downstream work, so the re-run has the most to resume.
+# Rules whose jobs do real work for a few seconds (training, or a forward pass over every probe
+# text) after their imports, best first: a micro model's training has the most downstream work,
+# so the re-run has the most to resume.
 KILL_RULES = ("micro_train", "extract_activations", "train_sae")
-# A job must have been RUNNING this long before it is killed, so that it is inside its script
-# and not still being started by slurmstepd.
-MIN_RUNNING_S = 3.0
 # Jobs that must have finished before the kill, so that the re-run has something to leave alone.
 MIN_FINISHED_BEFORE_KILL = 3
-POLL_S = 0.5
+# The script of a job runs only the last few seconds of it (slurmstepd and Snakemake's job step
+# start first): poll often enough to land inside that window.
+POLL_S = 0.25
 
 pytestmark = [
     pytest.mark.slurm,
@@ -94,16 +99,18 @@ class SlurmJob:
 
 
 @dataclass(frozen=True)
-class Kill:
-    job: SlurmJob
-    at: float  # time.time() of the scancel
-    finished_before: frozenset[str]  # artifacts that existed when the job was killed
-
-
-@dataclass(frozen=True)
 class Fingerprint:
     mtime_ns: int
     sha256: str
+
+
+@dataclass(frozen=True)
+class Kill:
+    job: SlurmJob
+    log: str  # the killed job's rule log: it existed, so its script was running
+    at: float  # time.time() of the scancel
+    # Outputs of the jobs Snakemake had reported finished when the job was killed.
+    finished_before: dict[str, Fingerprint]
 
 
 @dataclass(frozen=True)
@@ -111,9 +118,11 @@ class InterruptedPipeline:
     workdir: Path
     first: Run  # the run whose job was killed
     kill: Kill
-    after_first: dict[str, Fingerprint]  # every artifact when the first run had stopped
+    # Outputs of every job the first run finished (a killed script's own scratch files, e.g. a
+    # half-trained model's .tmp directory, are not among them: its re-run clears those).
+    after_first: dict[str, Fingerprint]
     killed_outputs: list[str]  # the killed job's outputs, as Snakemake's error report lists them
-    incomplete_after_first: list[str]  # Snakemake's incomplete markers left by the first run
+    left_after_first: list[str]  # those of them that still existed when the first run stopped
     second: Run  # the plain re-run
     check: Run  # a dry run after the re-run
 
@@ -139,13 +148,50 @@ def artifacts(workdir: Path) -> list[Path]:
     )
 
 
-def fingerprints(workdir: Path) -> dict[str, Fingerprint]:
+def fingerprints(workdir: Path, paths: list[Path] | None = None) -> dict[str, Fingerprint]:
     return {
         str(p.relative_to(workdir)): Fingerprint(
             p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest()
         )
-        for p in artifacts(workdir)
+        for p in (artifacts(workdir) if paths is None else paths)
     }
+
+
+def job_fields(output: str) -> dict[str, dict[str, str]]:
+    """Snakemake job id -> the fields (input, output, log, ...) of its job block."""
+    jobs = {}
+    for block in re.findall(r"\n(?:local)?rule \w+:\n((?:    .*\n)+)", output):
+        fields = dict(re.findall(r"^    (\w+): (.*)$", block, re.M))
+        if "jobid" in fields:
+            jobs[fields["jobid"]] = fields
+    return jobs
+
+
+def rule_logs(output: str) -> dict[str, str]:
+    """SLURM job id -> the rule's log file, from Snakemake's job blocks and submission lines."""
+    jobs = job_fields(output)
+    return {
+        slurm_id: jobs[job]["log"].split(",")[0].strip()
+        for job, slurm_id in Run(0, output).submitted.items()
+        if "log" in jobs.get(job, {})
+    }
+
+
+def finished_outputs(output: str, workdir: Path) -> list[Path]:
+    """Every file of the outputs of the jobs Snakemake has reported finished (directory
+    outputs, the micro models and the tokenizer, with all their files but Snakemake's own
+    .snakemake_timestamp, which it touches around the time it reports the job finished)."""
+    jobs = job_fields(output)
+    paths = []
+    for job in re.findall(r"Finished jobid: (\d+)", output):
+        for out in jobs.get(job, {}).get("output", "").split(","):
+            path = workdir / out.strip()
+            if out.strip() and path.is_dir():
+                files = (p for p in path.rglob("*") if p.is_file())
+                paths += sorted(p for p in files if not p.name.startswith("."))
+            elif out.strip():
+                paths.append(path)
+    return paths
 
 
 def running_jobs(ours: set[str]) -> list[SlurmJob]:
@@ -175,12 +221,12 @@ def final_state(slurm_id: str, timeout_s: float = 120) -> str:
 
 
 def run_and_kill(command: list[str], workdir: Path, log_path: Path) -> tuple[Run, Kill | None]:
-    """Run ``command`` and scancel one job of a `KILL_RULES` rule while it runs, after
-    `MIN_FINISHED_BEFORE_KILL` jobs have finished. A cancel that arrives after its job has
-    completed does not count: the next candidate is tried instead. None when no job could be
-    killed mid-run before the workflow ended."""
+    """Run ``command`` and scancel one job of a `KILL_RULES` rule while its script runs (its
+    rule log exists: the script creates it first thing), after `MIN_FINISHED_BEFORE_KILL` jobs
+    have finished. A cancel that arrives after its job has completed does not count: the next
+    candidate is tried instead. None when no job could be killed mid-run before the workflow
+    ended."""
     kill: Kill | None = None
-    first_seen: dict[str, float] = {}
     missed: set[str] = set()
     deadline = time.monotonic() + RUN_TIMEOUT_S
     with log_path.open("w") as log:
@@ -190,41 +236,42 @@ def run_and_kill(command: list[str], workdir: Path, log_path: Path) -> tuple[Run
                 if time.monotonic() > deadline:
                     pytest.fail(f"snakemake ran over {RUN_TIMEOUT_S} s:\n{log_path.read_text()}")
                 if kill is None:
-                    kill = try_kill(log_path.read_text(), workdir, first_seen, missed)
+                    kill = try_kill(log_path.read_text(), workdir, missed)
                 time.sleep(POLL_S)
         finally:
             if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+                # Interrupted, Snakemake scancels the jobs it submitted before it exits.
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(timeout=120)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
     return Run(proc.returncode, log_path.read_text()), kill
 
 
-def try_kill(
-    output: str, workdir: Path, first_seen: dict[str, float], missed: set[str]
-) -> Kill | None:
+def try_kill(output: str, workdir: Path, missed: set[str]) -> Kill | None:
     if len(re.findall(r"Finished jobid: \d+", output)) < MIN_FINISHED_BEFORE_KILL:
         return None
-    now = time.monotonic()
-    candidates = []
-    for job in running_jobs(set(Run(0, output).submitted.values())):
-        first_seen.setdefault(job.slurm_id, now)
-        if (
-            job.rule in KILL_RULES
-            and job.slurm_id not in missed
-            and now - first_seen[job.slurm_id] >= MIN_RUNNING_S
-        ):
-            candidates.append(job)
+    logs = rule_logs(output)
+    candidates = [
+        job
+        for job in running_jobs(set(logs))
+        if job.rule in KILL_RULES
+        and job.slurm_id not in missed
+        and (workdir / logs[job.slurm_id]).exists()
+    ]
     if not candidates:
         return None
     job = min(candidates, key=lambda j: KILL_RULES.index(j.rule))
-    finished_before = frozenset(str(p.relative_to(workdir)) for p in artifacts(workdir))
+    finished_before = fingerprints(workdir, finished_outputs(output, workdir))
     at = time.time()
     subprocess.run(["scancel", job.slurm_id], capture_output=True, text=True)
     state = final_state(job.slurm_id)
     if state != "CANCELLED":  # it finished (or failed) on its own before the signal landed
         missed.add(job.slurm_id)
         return None
-    return Kill(job, at, finished_before)
+    return Kill(job, logs[job.slurm_id], at, finished_before)
 
 
 def error_outputs(output: str, rule: str) -> list[str]:
@@ -251,9 +298,9 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> InterruptedPipeline:
             f"{MIN_FINISHED_BEFORE_KILL} finished jobs), so the test would prove nothing:\n"
             + first.output[-4000:]
         )
-    after_first = fingerprints(workdir)
-    incomplete = workdir / ".snakemake" / "incomplete"
-    markers = [str(p) for p in incomplete.rglob("*") if p.is_file()] if incomplete.exists() else []
+    after_first = fingerprints(workdir, finished_outputs(first.output, workdir))
+    killed_outputs = error_outputs(first.output, kill.job.rule)
+    left = [out for out in killed_outputs if (workdir / out).exists()]
     # The re-run is what a user types again; --retries 0 so that a job failing on stale state
     # left by the kill fails the test instead of succeeding on a silent second attempt.
     command = snakemake_command(workdir, "--retries", "0")
@@ -261,17 +308,19 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> InterruptedPipeline:
         command, capture_output=True, text=True, cwd=ROOT, timeout=RUN_TIMEOUT_S
     )
     second = Run(result.returncode, result.stdout + result.stderr)
+    (logs / "second.log").write_text(second.output)
     result = subprocess.run(
         [*command, "--dry-run"], capture_output=True, text=True, cwd=ROOT, timeout=600
     )
     check = Run(result.returncode, result.stdout + result.stderr)
+    (logs / "check.log").write_text(check.output)
     return InterruptedPipeline(
         workdir=workdir,
         first=first,
         kill=kill,
         after_first=after_first,
-        killed_outputs=error_outputs(first.output, kill.job.rule),
-        incomplete_after_first=markers,
+        killed_outputs=killed_outputs,
+        left_after_first=left,
         second=second,
         check=check,
     )
@@ -303,9 +352,7 @@ def test_killed_job_is_redone_and_nothing_else(pipeline: InterruptedPipeline) ->
     assert f"SLURM-job '{kill.job.slurm_id}' failed" in first.output, first.output[-4000:]
     assert pipeline.killed_outputs, f"no error report for {kill.job.rule}:\n{first.output[-4000:]}"
     # Snakemake removed whatever the killed job had started to write.
-    for out in pipeline.killed_outputs:
-        assert not (pipeline.workdir / out).exists(), f"the killed job left {out} behind"
-    assert set(kill.finished_before) <= set(pipeline.after_first)
+    assert not pipeline.left_after_first, f"the killed job left {pipeline.left_after_first}"
 
     # The re-run completes the DAG ...
     assert second.returncode == 0, second.output[-4000:]
@@ -315,11 +362,13 @@ def test_killed_job_is_redone_and_nothing_else(pipeline: InterruptedPipeline) ->
     for out in pipeline.killed_outputs:
         path = pipeline.workdir / out
         assert path.exists() and path.stat().st_mtime > kill.at, f"{out} was not remade"
-    # ... and nothing that had finished: same modification time and same bytes.
+    # ... and nothing that had finished, before the kill or after it in the first run: same
+    # modification time and same bytes.
     now = fingerprints(pipeline.workdir)
-    changed = sorted(p for p, fp in pipeline.after_first.items() if now.get(p) != fp)
-    assert not changed, f"finished artifacts were re-created by the re-run: {changed}"
-    assert len(now) > len(pipeline.after_first), "the re-run produced nothing new"
+    for before in (kill.finished_before, pipeline.after_first):
+        changed = sorted(p for p, fp in before.items() if now.get(p) != fp)
+        assert not changed, f"finished artifacts were re-created by the re-run: {changed}"
+    assert set(now) - set(pipeline.after_first), "the re-run produced nothing new"
 
 
 def read_safetensors(path: Path) -> None:
@@ -387,3 +436,152 @@ def test_every_artifact_is_readable_after_the_interruption(
         if p.name.endswith(".tmp")
     )
     assert not leftovers, f"temporary files of interrupted writes were left: {leftovers}"
+
+
+# The shared teacher server (profiles/slurm/vllm-serve.sbatch) ------------------------------
+
+SERVE_SCRIPT = ROOT / "profiles" / "slurm" / "vllm-serve.sbatch"
+# The CI node is small; the script's own defaults (64G, 8 CPUs, 24 h) are for a GPU node.
+SMALL_JOB = ["--mem=500M", "--cpus-per-task=1", "--time=10"]
+
+# Stands in for `vllm serve` where there is neither a GPU nor a model: records how it was called,
+# then answers /health and /v1/models the way vLLM's OpenAI-compatible server does.
+FAKE_VLLM = """#!{python}
+import json, os, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+argv = sys.argv[1:]
+env = {{k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "VLLM_API_KEY")}}
+with open(os.environ["FAKE_VLLM_RECORD"], "w") as f:
+    json.dump({{"argv": argv, "env": env}}, f)
+name = argv[argv.index("--served-model-name") + 1]
+port = int(argv[argv.index("--port") + 1])
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/health":
+            return self.reply(200, b"")
+        if self.path == "/v1/models":
+            if self.headers.get("Authorization") != "Bearer " + str(env["VLLM_API_KEY"]):
+                return self.reply(401, b'{{"error": "invalid api key"}}')
+            models = {{"object": "list", "data": [{{"id": name, "object": "model"}}]}}
+            return self.reply(200, json.dumps(models).encode())
+        self.reply(404, b"")
+
+    def reply(self, code, body):
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()
+"""
+
+
+def cluster_has_gpus() -> bool:
+    result = subprocess.run(["sinfo", "-h", "-o", "%G"], capture_output=True, text=True)
+    return "gpu" in result.stdout
+
+
+def skip_unless_gpu_cluster() -> None:
+    if not slurm_is_up():
+        pytest.skip("sbatch exists but no SLURM node is up (start one with .ci/slurm-up)")
+    if not cluster_has_gpus():
+        pytest.skip("no node of this SLURM has a gpu gres (.ci/slurm-up declares one)")
+
+
+def test_vllm_serve_script_is_valid_bash_and_its_directives_parse() -> None:
+    assert subprocess.run(["bash", "-n", str(SERVE_SCRIPT)]).returncode == 0
+    skip_unless_gpu_cluster()
+    # --test-only: sbatch parses the #SBATCH lines and asks the scheduler for a start time
+    # (GPU included) without queueing anything.
+    result = subprocess.run(
+        ["sbatch", "--test-only", *SMALL_JOB, str(SERVE_SCRIPT), "org/model"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "to start at" in result.stderr, result.stderr
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(POLL_S)
+    return condition()
+
+
+def test_vllm_serve_job_publishes_its_address_to_the_openai_teacher(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Submitted like a user would (from the working directory, the model as argument, extra
+    vllm flags after it), the job starts the server with the flags the teacher relies on,
+    writes its base URL once /health answers, the openai teacher's start-up check accepts it,
+    and scancel removes the URL again."""
+    from emergence.autointerp.openai_teacher import OpenAIBackend, OpenAIConfig
+
+    skip_unless_gpu_cluster()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "vllm"
+    fake.write_text(FAKE_VLLM.format(python=sys.executable))
+    fake.chmod(0o755)
+    record = tmp_path / "vllm-call.json"
+    key = "test-key-0123"
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin",
+        "FAKE_VLLM_RECORD": str(record),
+        "VLLM_API_KEY": key,
+        "PYTHON": sys.executable,
+    }
+    env.pop("HF_HUB_OFFLINE", None)
+    model = "org/teacher-model"
+    submit = subprocess.run(
+        ["sbatch", "--parsable", *SMALL_JOB, str(SERVE_SCRIPT), model, "--max-model-len", "4096"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert submit.returncode == 0, submit.stderr
+    job_id = submit.stdout.strip().split(";")[0]
+    endpoint = tmp_path / "results" / "teacher" / "base_url"
+    job_log = tmp_path / f"vllm-serve-{job_id}.log"
+    try:
+        up = wait_for(endpoint.exists, timeout_s=180)
+        assert up, "no base_url after 180 s; job log:\n" + (
+            job_log.read_text() if job_log.exists() else "(none)"
+        )
+        url = endpoint.read_text().strip()
+        assert re.fullmatch(r"http://[^/:]+:\d+/v1", url), url
+        # The real client: its start-up check asks /v1/models, with the key, for the model.
+        monkeypatch.setenv("VLLM_API_KEY", key)
+        OpenAIBackend(OpenAIConfig(model=model, base_url=url, api_key_env="VLLM_API_KEY"))
+        call = json.loads(record.read_text())
+        argv = call["argv"]
+        assert argv[:2] == ["serve", model]
+        flags = " ".join(argv)
+        for flag in (
+            f"--served-model-name {model}",
+            "--host 0.0.0.0",
+            "--tensor-parallel-size 1",
+            "--enable-prefix-caching",
+            "--generation-config vllm",
+            "--max-model-len 4096",  # passed through from the command line
+        ):
+            assert flag in flags, flags
+        assert key not in flags, "the API key must not be on the command line"
+        assert call["env"] == {"HF_HUB_OFFLINE": "1", "VLLM_API_KEY": key}
+    finally:
+        subprocess.run(["scancel", job_id], capture_output=True)
+    assert final_state(job_id) == "CANCELLED"
+    # The address is withdrawn when the server stops: no stale URL for the next run.
+    assert wait_for(lambda: not endpoint.exists(), timeout_s=60), "base_url outlived the server"
