@@ -17,6 +17,7 @@ sys.path.insert(0, SRC)
 
 from emergence.analysis.config import AnalysisConfig  # noqa: E402
 from emergence.analysis.plan import checkpoint_inputs, input_files  # noqa: E402
+from emergence.autointerp.factory import answer_settings  # noqa: E402
 from emergence.config import validate_config  # noqa: E402
 from emergence.grid import scales as resolve_scales  # noqa: E402
 
@@ -26,8 +27,9 @@ if not workflow.overwrite_configfiles:
     configfile: "config/config.yaml"
 
 
-config = validate_config(
-    config, source=", ".join(map(str, workflow.configfiles)) or "--config"
+# In place: jobs' scripts read this same dict (snakemake.config), defaults included.
+config.update(
+    validate_config(config, source=", ".join(map(str, workflow.configfiles)) or "--config")
 )
 SCALES = resolve_scales(config)
 ANALYSIS = AnalysisConfig(seed=config["seed"], **config["analysis"])

@@ -14,7 +14,7 @@ rule embed_texts:
         "../envs/analysis.yaml"
     threads: 2
     params:
-        teacher=config["teacher"],
+        teacher=answer_settings(config["teacher"]),
         autointerp=config["autointerp"],
     script:
         "../workflow/scripts/embed_texts.py"
@@ -40,7 +40,7 @@ rule autointerp:
         mem_mb=lambda wc, attempt: 8000 * attempt,
         runtime=lambda wc, attempt: 60 * attempt,
     params:
-        teacher=config["teacher"],
+        teacher=answer_settings(config["teacher"]),
         autointerp=config["autointerp"],
         seed=config["seed"],
         cache_dir="results/cache/teacher",

@@ -12,7 +12,8 @@ from emergence.provenance import provenance
 sm = snakemake  # type: ignore[name-defined]  # noqa: F821
 log = setup_logging(sm.log[0])
 torch.set_num_threads(sm.threads)
-teacher = make_teacher(sm.params.teacher, cache_dir=None)
+# The full section: params leave out how to reach the server (see factory.CONNECTION_KEYS).
+teacher = make_teacher(sm.config["teacher"], cache_dir=None)
 cfg = AutoInterpConfig.from_dict(sm.params.autointerp)
 texts = store_texts(pl.read_parquet(sm.input[0]), teacher, cfg)
 emb_TD = teacher.embed(texts)

@@ -20,6 +20,17 @@ BACKENDS: dict[str, type] = {
     "openai": OpenAIConfig,
     "vllm": VllmConfig,
 }
+# How to reach a teacher server, not what it answers: a server restarted on another node must not
+# make a workflow re-run every finished labelling job (Snakemake re-runs jobs whose params change).
+CONNECTION_KEYS = frozenset(
+    {"base_url", "api_key_env", "concurrency", "timeout_s", "max_retries", "backoff_s"}
+    | {"backoff_max_s", "check_model"}
+)
+
+
+def answer_settings(section: Mapping[str, Any]) -> dict[str, Any]:
+    """The teacher section without its connection keys: what the teacher's answers depend on."""
+    return {k: v for k, v in section.items() if k not in CONNECTION_KEYS}
 
 
 def make_teacher(
