@@ -29,7 +29,9 @@ if not workflow.overwrite_configfiles:
 
 # In place: jobs' scripts read this same dict (snakemake.config), defaults included.
 config.update(
-    validate_config(config, source=", ".join(map(str, workflow.configfiles)) or "--config")
+    validate_config(
+        config, source=", ".join(map(str, workflow.configfiles)) or "--config"
+    )
 )
 SCALES = resolve_scales(config)
 ANALYSIS = AnalysisConfig(seed=config["seed"], **config["analysis"])
