@@ -404,6 +404,19 @@ def _protocol_handles(reference: str | None) -> list[Artist]:
     return handles
 
 
+def _activation_legend(
+    fig: Figure,
+    colors: Mapping[str, str],
+    domains: Iterable[str],
+    df: pl.DataFrame,
+    protocol: str,
+    reference: str,
+) -> None:
+    """Domain colours, then the protocols' line styles (the reference only when drawn)."""
+    drawn = _has_values(df.filter(pl.col("protocol") == protocol), "pct")
+    _legend(fig, _domain_handles(colors, domains) + _protocol_handles(reference if drawn else None))
+
+
 def _domain_curves(
     ax: Axes, df: pl.DataFrame, x: str, colors: Mapping[str, str], reference: str
 ) -> None:
@@ -441,11 +454,8 @@ def time_figure(activation: pl.DataFrame) -> Figure:
         _step_axis(ax, _column(df, "step"))
         ax.set_ylim(*PCT_LIMITS)
     _label_outer(axes, STEP_LABEL, PCT_LABEL)
-    has_ref = _has_values(df.filter(pl.col("protocol") == "ref_time"), "pct")
-    _legend(
-        fig,
-        _domain_handles(colors, df["domain"].drop_nulls())
-        + _protocol_handles("reference SAE: final step" if has_ref else None),
+    _activation_legend(
+        fig, colors, df["domain"].drop_nulls(), df, "ref_time", "reference SAE: final step"
     )
     return fig
 
@@ -513,12 +523,7 @@ def space_figure(activation: pl.DataFrame) -> Figure:
     curve_ax.set_ylabel(PCT_LABEL)
     step = max(1, math.ceil(layers.size / 20))
     curve_ax.set_xticks(layers[::step])
-    has_ref = _has_values(df.filter(pl.col("protocol") == "ref_space"), "pct")
-    _legend(
-        fig,
-        _domain_handles(colors, domains)
-        + _protocol_handles("reference layer's SAE" if has_ref else None),
-    )
+    _activation_legend(fig, colors, domains, df, "ref_space", "reference layer's SAE")
     return fig
 
 
@@ -539,11 +544,8 @@ def scale_figure(activation: pl.DataFrame) -> Figure:
     ax.set_ylabel(PCT_LABEL)
     ax.set_title(f"{_step_title(df)}, last layer of each scale")
     _name_scales(ax, scales)
-    has_ref = _has_values(df.filter(pl.col("protocol") == "ref_scale"), "pct")
-    _legend(
-        fig,
-        _domain_handles(colors, df["domain"].drop_nulls())
-        + _protocol_handles("reference SAE: largest model" if has_ref else None),
+    _activation_legend(
+        fig, colors, df["domain"].drop_nulls(), df, "ref_scale", "reference SAE: largest model"
     )
     return fig
 
