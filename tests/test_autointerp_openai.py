@@ -207,7 +207,7 @@ def test_500_then_success_and_429_retry_after(server):
     assert [a.label for a in answers] == ["law", "law"] and be.attempts == 4
 
 
-def test_500_forever_fails_one_request_the_others_go_on(server):
+def test_a_server_down_for_good_fails_the_job_and_keeps_every_answer_obtained(server, tmp_path):
     def script(body: dict[str, Any], attempt: int) -> Reply:
         if "doomed" in body["messages"][-1]["content"]:
             return 503, b"{}", 0.0, {}
@@ -215,11 +215,16 @@ def test_500_forever_fails_one_request_the_others_go_on(server):
 
     server.script = script
     be = backend(server, max_retries=3)
-    teacher = ChatTeacher(be, AnswerCache(None))
-    ok, doomed = teacher.label([LabelRequest(["fine"], []), LabelRequest(["doomed"], [])])
-    assert ok.label == "law"
-    assert doomed.label is None and "gave up after 4 attempts" in doomed.error
+    teacher = ChatTeacher(be, AnswerCache(tmp_path))
+    requests = [LabelRequest(["fine"], []), LabelRequest(["doomed"], [])]
+    with pytest.raises(TeacherError, match=r"1 of 2 requests.*gave up after 4 attempts.*1 answers"):
+        teacher.label(requests)
     assert server.attempts[next(u for u in server.attempts if "doomed" in u)] == 4
+    # The server is back: the re-run asks only for what was missing.
+    server.script = default_script
+    again = ChatTeacher(backend(server), AnswerCache(tmp_path))
+    assert [a.label for a in again.label(requests)] == ["law", "law"]
+    assert again.backend_calls == 1
 
 
 def test_bad_request_is_not_retried(server):
@@ -241,7 +246,7 @@ def test_concurrency_is_bounded(server):
     assert 1 < server.max_in_flight <= 3
 
 
-def test_autointerp_over_http_with_a_failing_latent(server, tmp_path):
+def test_autointerp_over_http_with_a_garbage_answering_latent(server, tmp_path):
     rows = [
         (d, f"{d} question {i}?", "fit" if i % 2 else "eval")
         for d in ("biology", "law")
@@ -262,7 +267,7 @@ def test_autointerp_over_http_with_a_failing_latent(server, tmp_path):
             shown = user.split("does NOT fire")[0]
             return chat('{"label": "biology"}' if "biology" in shown else '{"label": "law"}')
         if '"law"' in user:
-            return 500, b"{}", 0.0, {}  # verification of the law latent always fails
+            return chat("I would rather not say.")  # the law latent's verdicts are garbage
         texts = [line for line in user.splitlines() if line[:1].isdigit()]
         return chat(json.dumps({"answers": ["biology" in t for t in texts]}))
 

@@ -158,7 +158,8 @@ class OpenAIBackend:
                 error = f"{type(exc).__name__} from {url}: {exc}"
             if attempt < self.cfg.max_retries:
                 time.sleep(self._delay(attempt, retry_after))
-        return Completion(None, f"gave up after {self.cfg.max_retries + 1} attempts: {error}", 0, 0)
+        attempts = self.cfg.max_retries + 1
+        return Completion(None, f"gave up after {attempts} attempts: {error}", 0, 0, True)
 
 
 def _parse_response(raw: bytes) -> Completion:

@@ -93,6 +93,9 @@ class Completion(NamedTuple):
     error: str | None  # why it failed
     prompt_tokens: int  # input tokens (0 when unknown)
     completion_tokens: int  # generated tokens (0 when unknown)
+    # The teacher could not be reached (still down after every retry), as opposed to answering
+    # badly: the job must fail and be re-run, not record these latents as failed.
+    unreachable: bool = False
 
 
 def chat_sampling(cfg: Any) -> dict[str, Any]:
@@ -146,6 +149,14 @@ class ChatTeacher:
                 if completion.text is not None:
                     tokens = [completion.prompt_tokens, completion.completion_tokens]
                     self.cache.put(keys[i], {"text": completion.text, "tokens": tokens})
+            lost = [c for c in fresh if c.unreachable]
+            if lost:
+                # Every answer obtained is cached above, so a re-run resumes where this one stopped.
+                raise TeacherError(
+                    f"the teacher could not be reached for {len(lost)} of {len(fresh)} requests "
+                    f"({lost[0].error}); the {len(fresh) - len(lost)} answers obtained are cached: "
+                    "re-run once the server is back"
+                )
         return [o for o in out if o is not None]
 
     @staticmethod
