@@ -30,7 +30,7 @@ from emergence.analysis.alignment import (
 )
 from emergence.analysis.config import AnalysisConfig
 from emergence.analysis.granularity import classify_latent
-from emergence.analysis.plan import CheckpointInputs, PointFiles
+from emergence.analysis.plan import CheckpointInputs
 from emergence.autointerp.io import read_labels
 from emergence.matching import matched_domains, read_matches
 from emergence.sae import load_sae, read_layer
@@ -82,7 +82,7 @@ class _Reader:
 
     def __init__(self) -> None:
         self._sae: dict[str, Any] = {}
-        self._matched: dict[str, dict[int, set[str]]] = {}
+        self._matches: dict[str, pl.DataFrame] = {}
 
     def top_latent(self, path: str, x_ND: np.ndarray) -> np.ndarray:
         """Each row's top-1 latent, -1 where no latent fires."""
@@ -93,20 +93,27 @@ class _Reader:
         top_N[enc.values_NK[:, 0].numpy() <= 0] = -1
         return top_N
 
+    def matches(self, path: str) -> pl.DataFrame:
+        if path not in self._matches:
+            self._matches[path] = read_matches(path)
+        return self._matches[path]
+
     def matched(self, path: str) -> dict[int, set[str]]:
-        if path not in self._matched:
-            self._matched[path] = matched_domains(read_matches(path))
-        return self._matched[path]
+        return matched_domains(self.matches(path))
 
 
-def _layer_rows(path: str, layer: int, sample_ids: np.ndarray) -> np.ndarray:
-    """Activations of ``layer`` for ``sample_ids``, in that order (float64)."""
+def _split_rows(
+    path: str, layer: int, fit_ids: np.ndarray, eval_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Activations of ``layer`` for the fit and the eval ids, in their order (float64), from
+    one read of the layer."""
     data = read_layer(path, layer)
     row_of = {int(s): r for r, s in enumerate(data.sample_id_N.tolist())}
-    missing = [int(s) for s in sample_ids if int(s) not in row_of]
+    missing = [int(s) for s in (*fit_ids, *eval_ids) if int(s) not in row_of]
     if missing:
         raise ValueError(f"{path}: sample ids {missing[:10]} missing from layer {layer}")
-    return data.x_ND.numpy().astype(np.float64)[[row_of[int(s)] for s in sample_ids]]
+    x_ND = data.x_ND.numpy().astype(np.float64)
+    return tuple(x_ND[[row_of[int(s)] for s in ids]] for ids in (fit_ids, eval_ids))
 
 
 def analyse_checkpoint(inputs: CheckpointInputs, cfg: AnalysisConfig) -> CheckpointTables:
@@ -145,7 +152,7 @@ def analyse_checkpoint(inputs: CheckpointInputs, cfg: AnalysisConfig) -> Checkpo
             )
 
     for layer, files in sorted(inputs.points.items()):
-        x_eval = _layer_rows(inputs.activations, layer, eval_ids)
+        x_fit, x_eval = _split_rows(inputs.activations, layer, fit_ids, eval_ids)
         add(layer, "per_point", reader.top_latent(files.sae, x_eval), reader.matched(files.matches))
         if layer in inputs.time_ref:
             ref = inputs.time_ref[layer]
@@ -154,11 +161,8 @@ def analyse_checkpoint(inputs: CheckpointInputs, cfg: AnalysisConfig) -> Checkpo
         add(layer, "ref_space", reader.top_latent(space.sae, x_eval), reader.matched(space.matches))
         if layer in inputs.scale_ref:
             ref_layer, ref = inputs.scale_ref[layer]
-            fit = fit_procrustes(
-                _layer_rows(inputs.activations, layer, fit_ids),
-                _layer_rows(inputs.ref_activations, ref_layer, fit_ids),
-            )
-            y_eval = _layer_rows(inputs.ref_activations, ref_layer, eval_ids)
+            y_fit, y_eval = _split_rows(inputs.ref_activations, ref_layer, fit_ids, eval_ids)
+            fit = fit_procrustes(x_fit, y_fit)
             mapped = apply_procrustes(fit, x_eval)
             add(layer, "ref_scale", reader.top_latent(ref.sae, mapped), reader.matched(ref.matches))
             scores = alignment_scores(mapped, y_eval, fit.mean_ref_D)
@@ -173,7 +177,14 @@ def analyse_checkpoint(inputs: CheckpointInputs, cfg: AnalysisConfig) -> Checkpo
                     "cosine": scores.cosine,
                 }
             )
-        granularity.append({**key, "layer": layer, **_granularity(files, text_of, cfg)})
+        interpretable = reader.matches(files.matches).filter(pl.col("interpretable"))
+        granularity.append(
+            {
+                **key,
+                "layer": layer,
+                **_granularity(files.labels, set(interpretable["latent"]), text_of, cfg),
+            }
+        )
     return CheckpointTables(
         pl.DataFrame(activation, schema=ACTIVATION_SCHEMA),
         pl.DataFrame(alignment, schema=ALIGNMENT_SCHEMA),
@@ -182,16 +193,13 @@ def analyse_checkpoint(inputs: CheckpointInputs, cfg: AnalysisConfig) -> Checkpo
 
 
 def _granularity(
-    files: PointFiles, text_of: Mapping[int, str], cfg: AnalysisConfig
+    labels_path: str, interpretable: set[int], text_of: Mapping[int, str], cfg: AnalysisConfig
 ) -> dict[str, Any]:
     """Token- vs concept-level counts over the point's interpretable latents, judged on the
     activating fit texts the teacher was shown."""
-    interpretable = set(
-        read_matches(files.matches).filter(pl.col("interpretable"))["latent"].to_list()
-    )
     kinds = [
         classify_latent([text_of[i] for i in rec["examples"]], cfg.token_share).kind
-        for rec in read_labels(files.labels)["latents"]
+        for rec in read_labels(labels_path)["latents"]
         if rec["latent"] in interpretable and len(rec["examples"]) >= 2
     ]
     n_token, n_concept = kinds.count("token"), kinds.count("concept")
