@@ -18,10 +18,6 @@ def grid_points():
     return [(s.name, c) for s in SCALES.values() for c in s.ckpts]
 
 
-def get_activation_files():
-    return [f"results/activations/{s}/{c}.safetensors" for s, c in grid_points()]
-
-
 def grid_files(pattern):
     """``pattern`` formatted at every (scale, ckpt, layer) point of the grid."""
     return [
@@ -153,10 +149,8 @@ def get_model_dirs():
     for s in SCALES.values():
         if "params" in s.spec:
             continue
-        if s.source == "micro":
-            dirs[s.name] = f"results/micro/{s.name}/{s.ckpts[-1]}"
-        elif s.source == "local":
-            dirs[s.name] = str(s.local_path(s.steps[-1]))
+        if s.source != "hf":
+            dirs[s.name] = str(s.model_location(s.ckpts[-1], f"results/micro/{s.name}"))
     return dirs
 
 

@@ -36,6 +36,32 @@ class Scale:
         """The directory of a ``local`` model at ``step``."""
         return Path(str(self.spec["path"]).replace("{step}", str(step)))
 
+    def revision(self, ckpt: str) -> str | None:
+        """The revision recorded for ``ckpt``: the Hub branch (Pythia's ``step{N}``), the micro
+        suite's checkpoint folder, or None for a local folder (it has no revision)."""
+        return None if self.source == "local" else ckpt
+
+    def model_location(
+        self, ckpt: str, micro_suite: str | Path | None = None, cache_dir: str | None = None
+    ) -> Path:
+        """The folder the weights of ``ckpt`` load from, for every model source.
+
+        ``micro_suite`` is the folder the micro suite of this scale was trained into (source
+        ``micro``); ``cache_dir`` the Hugging Face cache that pre-fetch filled (source ``hf``;
+        None = the default cache). Nothing is downloaded: a revision missing from the cache is
+        an error naming the pre-fetch command.
+        """
+        if self.source == "micro":
+            if micro_suite is None:
+                raise ValueError(f"{self.name}: a micro model needs the folder of its suite")
+            return Path(micro_suite) / ckpt
+        if self.source == "hf":
+            # Imported here: the workflow parses this module in every job, huggingface_hub is slow.
+            from emergence.hub import cached_model_path
+
+            return Path(cached_model_path(self.spec["repo"], ckpt, cache_dir))
+        return self.local_path(parse_step(ckpt))
+
 
 def _local_num_layers(name: str, spec: dict[str, Any], step: int) -> int:
     path = Path(str(spec["path"]).replace("{step}", str(step))) / "config.json"

@@ -1,4 +1,4 @@
-"""Concept matching (DESIGN step 5): which academic domains an interpretable latent's label names.
+"""Concept matching (method §6): which academic domains an interpretable latent's label names.
 
 Labels and domain names are embedded by a sentence encoder (all-mpnet-base-v2 in the paper, the
 bundled all-MiniLM-L6-v2 in the demo); a latent matches domain d when it is interpretable and the

@@ -13,7 +13,6 @@ from emergence.extract import (
     save_activations,
 )
 from emergence.grid import parse_step
-from emergence.hub import cached_model_path
 from emergence.logs import setup_logging
 from emergence.provenance import provenance
 
@@ -21,26 +20,23 @@ sm = snakemake  # type: ignore[name-defined]  # noqa: F821
 log = setup_logging(sm.log[0])
 torch.set_num_threads(sm.threads)
 scale, cfg = sm.params.scale, sm.params.extraction
-step = parse_step(sm.wildcards.ckpt)
-if scale.source == "micro":
-    path, revision = f"{sm.input.model}/{sm.wildcards.ckpt}", sm.wildcards.ckpt
-elif scale.source == "hf":
-    revision = sm.wildcards.ckpt
-    path = cached_model_path(scale.spec["repo"], revision, sm.params.cache_dir)
-else:
-    path, revision = scale.local_path(step), None
+ckpt = sm.wildcards.ckpt
+step = parse_step(ckpt)
+micro_suite = sm.input.model if scale.source == "micro" else None
+path = scale.model_location(ckpt, micro_suite, sm.params.cache_dir)
+revision = scale.revision(ckpt)
 device = resolve_device(cfg["device"])
 model, tokenizer = load_model(path, device, resolve_model_dtype(cfg["model_dtype"], device))
 samples = pl.read_parquet(sm.input.samples)
 log.info(
     "%s %s: %d texts, layers %s, on %s",
     scale.name,
-    sm.wildcards.ckpt,
+    ckpt,
     len(samples),
     list(scale.layers),
     device,
 )
-with tqdm(total=len(samples), desc=f"extract {scale.name}/{sm.wildcards.ckpt}") as bar:
+with tqdm(total=len(samples), desc=f"extract {scale.name}/{ckpt}") as bar:
     acts = extract_final_token(
         model,
         tokenizer,

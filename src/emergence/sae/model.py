@@ -76,13 +76,6 @@ class SparseAutoencoder(nn.Module):
         return Encoded(torch.cat(values), torch.cat(indices))
 
     @torch.no_grad()
-    def encode_dense(self, x_ND: Tensor, k: int | None = None) -> Tensor:
-        """Dense codes codes_NH: the top-k values scattered into zeros."""
-        enc = self.encode(x_ND, k)
-        codes_NH = torch.zeros(enc.values_NK.shape[0], self.n_latents, device=self.W_enc.device)
-        return codes_NH.scatter_(1, enc.indices_NK, enc.values_NK)
-
-    @torch.no_grad()
     def decode(self, values_NK: Tensor, indices_NK: Tensor) -> Tensor:
         """Reconstruction x_hat_ND from sparse codes."""
         rows_NKD = self.W_dec[indices_NK]

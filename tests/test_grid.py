@@ -1,0 +1,46 @@
+"""Where each model source's weights load from: one resolution for micro, hf and local scales."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from emergence.grid import parse_step, scales
+from emergence.hub import OfflineError
+
+
+def config(models: dict) -> dict:
+    return {"models": models, "checkpoints": [0, 1000], "extraction": {"layers": "all"}}
+
+
+def test_each_source_resolves_its_checkpoint_folder_and_revision(tmp_path: Path) -> None:
+    grid = scales(
+        config(
+            {
+                "m": {"source": "micro", "num_layers": 2},
+                "l": {"source": "local", "num_layers": 2, "path": str(tmp_path / "run/{step}")},
+                "h": {"source": "hf", "num_layers": 6, "repo": "EleutherAI/pythia-14m"},
+            }
+        )
+    )
+    assert grid["m"].model_location("step1000", tmp_path / "suite") == tmp_path / "suite/step1000"
+    assert grid["l"].model_location("step1000") == tmp_path / "run/1000"
+    assert [grid[s].revision("step1000") for s in "mlh"] == ["step1000", None, "step1000"]
+    with pytest.raises(ValueError, match="folder of its suite"):
+        grid["m"].model_location("step0")
+    # A Hub revision comes from the pre-fetched cache only, never from the network.
+    with pytest.raises(OfflineError, match="snakemake prefetch"):
+        grid["h"].model_location("step1000", cache_dir=str(tmp_path / "empty-cache"))
+
+
+def test_layers_all_spans_the_embedding_and_every_block() -> None:
+    grid = scales(config({"m": {"source": "micro", "num_layers": 3, "checkpoints": [5, 1]}}))
+    assert grid["m"].layers == (0, 1, 2, 3)
+    assert grid["m"].ckpts == ("step1", "step5")
+
+
+@pytest.mark.parametrize("bad", ["1000", "step", "stepx", "Step10"])
+def test_checkpoint_names_must_be_step_and_a_number(bad: str) -> None:
+    with pytest.raises(ValueError, match="step<N>"):
+        parse_step(bad)
