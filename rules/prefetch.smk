@@ -24,7 +24,7 @@ rule prefetch_model:
         "../envs/torch.yaml"
     params:
         repo=lambda wc: SCALES[wc.scale].spec["repo"],
-        revision=lambda wc: wc.ckpt,
+        revision=lambda wc: SCALES[wc.scale].revision(wc.ckpt),
         cache_dir=config["cache_dir"],
     script:
         "../workflow/scripts/prefetch_model.py"

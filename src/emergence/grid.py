@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from emergence.config import ConfigError
+from emergence.revisions import DEFAULT_TEMPLATE, is_pattern, revision_spec
 
 
 @dataclass(frozen=True)
@@ -37,29 +38,44 @@ class Scale:
         return Path(str(self.spec["path"]).replace("{step}", str(step)))
 
     def revision(self, ckpt: str) -> str | None:
-        """The revision recorded for ``ckpt``: the Hub branch (Pythia's ``step{N}``), the micro
-        suite's checkpoint folder, or None for a local folder (it has no revision)."""
+        """The revision of ``ckpt``: a Hub branch from the model's ``revision`` template and
+        ``revisions`` map (a ``*`` pattern until pre-fetch resolves it, see `emergence.revisions`),
+        the micro suite's checkpoint folder, or None for a local folder (it has no revision)."""
+        if self.source == "hf":
+            template = self.spec.get("revision", DEFAULT_TEMPLATE)
+            return revision_spec(parse_step(ckpt), template, self.spec.get("revisions"))
         return None if self.source == "local" else ckpt
 
     def model_location(
-        self, ckpt: str, micro_suite: str | Path | None = None, cache_dir: str | None = None
+        self,
+        ckpt: str,
+        micro_suite: str | Path | None = None,
+        cache_dir: str | None = None,
+        revision: str | None = None,
     ) -> Path:
         """The folder the weights of ``ckpt`` load from, for every model source.
 
         ``micro_suite`` is the folder the micro suite of this scale was trained into (source
-        ``micro``); ``cache_dir`` the Hugging Face cache that pre-fetch filled (source ``hf``;
-        None = the default cache). Nothing is downloaded: a revision missing from the cache is
-        an error naming the pre-fetch command.
+        ``micro``); ``cache_dir`` the Hugging Face cache that pre-fetch filled and ``revision``
+        the branch it resolved (source ``hf``; default `revision`). Nothing is downloaded: a
+        revision missing from the cache is an error naming the pre-fetch command.
         """
         if self.source == "micro":
             if micro_suite is None:
                 raise ValueError(f"{self.name}: a micro model needs the folder of its suite")
             return Path(micro_suite) / ckpt
         if self.source == "hf":
+            revision = revision or self.revision(ckpt)
+            assert revision is not None
+            if is_pattern(revision):
+                raise ValueError(
+                    f"{self.name} {ckpt}: revision pattern {revision!r} is resolved by pre-fetch; "
+                    "pass the resolved branch"
+                )
             # Imported here: the workflow parses this module in every job, huggingface_hub is slow.
             from emergence.hub import cached_model_path
 
-            return Path(cached_model_path(self.spec["repo"], ckpt, cache_dir))
+            return Path(cached_model_path(self.spec["repo"], revision, cache_dir))
         return self.local_path(parse_step(ckpt))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from emergence.revisions import list_branches, resolve_revision
 from emergence.samples import map_labels
 
 PREFETCH_HINT = (
@@ -33,7 +34,8 @@ def _offline() -> bool:
 
 
 def prefetch_model(repo: str, revision: str, cache_dir: str | None) -> dict[str, Any]:
-    """Download ``repo`` at ``revision`` into the HF cache; return where it landed.
+    """Download ``repo`` at ``revision`` into the HF cache; return where it landed and the
+    branch it resolved (``revision`` may be a ``*`` pattern, see `emergence.revisions`).
 
     Pythia's intermediate revisions often ship only ``pytorch_model.bin``: it is fetched only
     when the revision has no safetensors file.
@@ -44,6 +46,9 @@ def prefetch_model(repo: str, revision: str, cache_dir: str | None) -> dict[str,
     try:
         if _offline():
             raise LocalEntryNotFoundError("HF_HUB_OFFLINE is set")
+        # The listing both checks the revision (a clear error naming the closest branches) and
+        # resolves a "*" pattern such as OLMo-2's stage1-step{N}-tokens*B.
+        revision = resolve_revision(repo, revision, list_branches(repo))
         files = HfApi().list_repo_files(repo, revision=revision)
         patterns = list(MODEL_PATTERNS)
         if not any(f.endswith(".safetensors") for f in files):

@@ -1,5 +1,8 @@
 """Adaptor: final-token activations of every layer for one (scale, ckpt)."""
 
+import json
+from pathlib import Path
+
 import polars as pl
 import torch
 from tqdm import tqdm
@@ -23,8 +26,11 @@ scale, cfg = sm.params.scale, sm.params.extraction
 ckpt = sm.wildcards.ckpt
 step = parse_step(ckpt)
 micro_suite = sm.input.model if scale.source == "micro" else None
-path = scale.model_location(ckpt, micro_suite, sm.params.cache_dir)
 revision = scale.revision(ckpt)
+if scale.source == "hf":
+    # The branch pre-fetch resolved: a template may hold a "*" (OLMo-2's tokens count).
+    revision = json.loads(Path(sm.input.model).read_text())["revision"]
+path = scale.model_location(ckpt, micro_suite, sm.params.cache_dir, revision)
 device = resolve_device(cfg["device"])
 model, tokenizer = load_model(path, device, resolve_model_dtype(cfg["model_dtype"], device))
 samples = pl.read_parquet(sm.input.samples)
