@@ -20,6 +20,7 @@ from emergence.analysis.plan import checkpoint_inputs, input_files  # noqa: E402
 from emergence.autointerp.factory import answer_settings  # noqa: E402
 from emergence.config import validate_config  # noqa: E402
 from emergence.grid import scales as resolve_scales  # noqa: E402
+from emergence.grid import seed_runs  # noqa: E402
 
 # A --configfile replaces the demo config instead of being merged into it.
 if not workflow.overwrite_configfiles:
@@ -50,6 +51,7 @@ include: "rules/autointerp.smk"
 include: "rules/matching.smk"
 include: "rules/analysis.smk"
 include: "rules/figures.smk"
+include: "rules/seeds.smk"
 
 
 rule all:

@@ -39,6 +39,12 @@ def get_model_input(wildcards):
     return []
 
 
+def get_training_seed(scale):
+    """A micro model's training seed: its own in a seeded family, else the run's."""
+    seed = SCALES[scale].seed
+    return config["seed"] if seed is None else seed
+
+
 def model_params(scale):
     """Parameters of a scale, for sizing its jobs (micro models are tiny: 1M stands in)."""
     return float(SCALES[scale].spec.get("params", 1e6))
@@ -174,6 +180,8 @@ def get_all_targets():
     ]
     if scales_with("micro"):
         targets.append("results/tables/micro_training.csv")
+    if any(s.seed is not None for s in SCALES.values()):
+        targets += ["results/tables/seeds.csv", "results/tables/emergence.csv"]
     return targets
 
 

@@ -51,7 +51,7 @@ rule micro_train:
         model=lambda wc: SCALES[wc.scale].spec,
         steps=lambda wc: SCALES[wc.scale].steps,
         micro=config["micro"],
-        seed=config["seed"],
+        seed=lambda wc: get_training_seed(wc.scale),
     script:
         "../workflow/scripts/micro_train.py"
 

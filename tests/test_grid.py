@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from emergence.grid import parse_step, scales
+from emergence.config import ConfigError, load_config, validate_config
+from emergence.grid import parse_step, scales, seed_runs
 from emergence.hub import OfflineError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def config(models: dict) -> dict:
@@ -44,3 +47,32 @@ def test_layers_all_spans_the_embedding_and_every_block() -> None:
 def test_checkpoint_names_must_be_step_and_a_number(bad: str) -> None:
     with pytest.raises(ValueError, match="step<N>"):
         parse_step(bad)
+
+
+def test_a_seeded_model_becomes_one_scale_per_seed_of_one_family() -> None:
+    grid = scales(
+        config(
+            {
+                "p": {
+                    "source": "hf",
+                    "repo": "EleutherAI/pythia-160m-seed{seed}",
+                    "num_layers": 12,
+                    "seeds": [1, 2],
+                },
+                "m": {"source": "micro", "num_layers": 2},
+            }
+        )
+    )
+    assert list(grid) == ["p-seed1", "p-seed2", "m"]
+    assert grid["p-seed2"].spec["repo"] == "EleutherAI/pythia-160m-seed2"
+    assert "seeds" not in grid["p-seed2"].spec
+    assert seed_runs(grid) == {"p-seed1": ("p", 1), "p-seed2": ("p", 2), "m": ("m", None)}
+
+
+def test_seeds_need_the_seed_in_a_repo_or_path() -> None:
+    demo = load_config(ROOT / "config" / "config.yaml")
+    demo["models"]["micro-m"]["seeds"] = [0, 1]
+    validate_config(demo)  # a micro model trains each seed itself
+    demo["models"]["hub"] = {"source": "hf", "repo": "org/model", "num_layers": 2, "seeds": [1]}
+    with pytest.raises(ConfigError, match=r"'models.hub.repo' must contain \{seed\}"):
+        validate_config(demo)

@@ -89,6 +89,11 @@ def _check_semantics(config: dict[str, Any]) -> list[str]:
                 problems.append(
                     f"missing required key 'models.{name}.{key}' (source {model['source']})"
                 )
+        where = {"hf": "repo", "local": "path"}.get(model["source"])
+        if "seeds" in model and where and "{seed}" not in str(model.get(where, "{seed}")):
+            problems.append(
+                f"key 'models.{name}.{where}' must contain {{seed}} when seeds are listed"
+            )
         n_layers = model.get("num_layers")
         heads = model.get("num_heads")
         if model["source"] == "micro" and heads and model.get("hidden_size", 0) % heads:

@@ -26,7 +26,11 @@ class Scale:
     layers: tuple[int, ...]
     """Layers to extract, ascending."""
     spec: dict[str, Any]
-    """The model's config entry as given."""
+    """The model's config entry as given (for a seed run: with ``{seed}`` filled in)."""
+    family: str | None = None
+    """For one seed of a model trained with several: the ``models`` key they share."""
+    seed: int | None = None
+    """For one seed of a model trained with several: its training seed."""
 
     @property
     def ckpts(self) -> tuple[str, ...]:
@@ -90,19 +94,47 @@ def _local_num_layers(name: str, spec: dict[str, Any], step: int) -> int:
         ) from exc
 
 
+def _seed_runs(name: str, spec: dict[str, Any]) -> list[tuple[str, dict[str, Any], int | None]]:
+    """A model with ``seeds`` becomes one scale per seed, ``{name}-seed{seed}``, whose repo or
+    path has ``{seed}`` filled in; any other model is one run."""
+    if "seeds" not in spec:
+        return [(name, spec, None)]
+    runs = []
+    for seed in spec["seeds"]:
+        run = {k: v for k, v in spec.items() if k != "seeds"}
+        for key in ("repo", "path"):
+            if key in run:
+                run[key] = str(run[key]).replace("{seed}", str(seed))
+        runs.append((f"{name}-seed{seed}", run, int(seed)))
+    return runs
+
+
 def scales(config: dict[str, Any]) -> dict[str, Scale]:
-    """Resolve every model of a validated config into a Scale."""
+    """Resolve every model of a validated config into a Scale (one per seed of a seeded model)."""
     out: dict[str, Scale] = {}
-    for name, spec in config["models"].items():
-        steps = tuple(sorted(set(spec.get("checkpoints", config["checkpoints"]))))
-        if "num_layers" in spec:
-            num_layers = int(spec["num_layers"])
-        else:
-            num_layers = _local_num_layers(name, spec, steps[0])
-        layers = spec.get("layers", config["extraction"]["layers"])
-        layer_ids = tuple(range(num_layers + 1)) if layers == "all" else tuple(sorted(set(layers)))
-        out[name] = Scale(name, spec["source"], num_layers, steps, layer_ids, dict(spec))
+    for family, family_spec in config["models"].items():
+        for name, spec, seed in _seed_runs(family, family_spec):
+            out[name] = _scale(config, name, spec, family if seed is not None else None, seed)
     return out
+
+
+def seed_runs(grid: dict[str, Scale]) -> dict[str, tuple[str, int | None]]:
+    """scale -> (family, seed): the seed axis of the grid (family = the scale, seed None, for a
+    model trained once)."""
+    return {name: (s.family or name, s.seed) for name, s in grid.items()}
+
+
+def _scale(
+    config: dict[str, Any], name: str, spec: dict[str, Any], family: str | None, seed: int | None
+) -> Scale:
+    steps = tuple(sorted(set(spec.get("checkpoints", config["checkpoints"]))))
+    if "num_layers" in spec:
+        num_layers = int(spec["num_layers"])
+    else:
+        num_layers = _local_num_layers(name, spec, steps[0])
+    layers = spec.get("layers", config["extraction"]["layers"])
+    layer_ids = tuple(range(num_layers + 1)) if layers == "all" else tuple(sorted(set(layers)))
+    return Scale(name, spec["source"], num_layers, steps, layer_ids, dict(spec), family, seed)
 
 
 def parse_step(ckpt: str) -> int:

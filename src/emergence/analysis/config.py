@@ -22,6 +22,9 @@ class AnalysisConfig:
     # A latent is token-level when at least this share of its activating texts end in the same
     # word (Inaba et al.'s granularity), otherwise concept-level.
     token_share: float = 0.5
+    # A domain has emerged in a training run at the first checkpoint where its concept
+    # activation reaches this percentage (the emergence step, reported per seed).
+    emergence_level: float = 50.0
     # Seed of the bootstrap.
     seed: int = 0
 
@@ -30,5 +33,9 @@ class AnalysisConfig:
             raise ValueError(f"analysis.n_boot must be >= 1, got {self.n_boot}")
         if not 0 < self.ci < 1:
             raise ValueError(f"analysis.ci must be in (0, 1), got {self.ci}")
+        if not 0 <= self.emergence_level <= 100:
+            raise ValueError(
+                f"analysis.emergence_level must be in [0, 100], got {self.emergence_level}"
+            )
         if not 0 < self.token_share <= 1:
             raise ValueError(f"analysis.token_share must be in (0, 1], got {self.token_share}")

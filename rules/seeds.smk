@@ -1,0 +1,24 @@
+# The seed axis: where a model is trained with several seeds, the activation table summarised
+# across its runs (mean, spread, t interval) and each run's emergence step.
+
+
+rule seed_tables:
+    input:
+        "results/tables/activation.csv",
+    output:
+        summary=report(
+            "results/tables/seeds.csv",
+            caption="../report/table_seeds.rst",
+            category="Tables",
+        ),
+        emergence="results/tables/emergence.csv",
+    log:
+        "results/logs/tables/seeds.log",
+    conda:
+        "../envs/analysis.yaml"
+    params:
+        runs=seed_runs(SCALES),
+        level=config["analysis"]["emergence_level"],
+        ci=config["analysis"]["ci"],
+    script:
+        "../workflow/scripts/seed_tables.py"
