@@ -7,7 +7,7 @@ TORCH ?= torch==2.13.0
 CORES ?= all
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup lint clean
+.PHONY: demo test test-fast setup lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "emergence needs Python >= 3.11"'
@@ -26,6 +26,10 @@ demo: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/pytest
+
+# Everything but the end-to-end runs of the workflow (marked slow) and the SLURM tests.
+test-fast: $(BIN)/.installed
+	$(BIN)/pytest -m "not slow and not slurm"
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/snakefmt --check Snakefile rules && $(BIN)/snakemake --lint

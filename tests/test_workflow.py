@@ -13,6 +13,9 @@ import polars as pl
 import pytest
 from safetensors import safe_open
 
+# Every test here runs the snakemake CLI: minutes, not seconds (`make test-fast` skips them).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "data" / "tiny.yaml"
 
