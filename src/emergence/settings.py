@@ -77,7 +77,7 @@ class MinLen:
         return len(x) >= self.n
 
     def text(self) -> str:
-        return f"at least {self.n} item{'s' if self.n > 1 else ''}"
+        return f"with at least {self.n} item{'s' if self.n > 1 else ''}"
 
 
 @dataclass(frozen=True)
@@ -402,7 +402,8 @@ def describe(hint: Any) -> str:
         if tagged is not None:
             return f"mapping with {tagged.tag}: {' | '.join(tagged.options)}"
         marks = [m.text() for m in hint.__metadata__ if hasattr(m, "text")]
-        return " ".join([describe(hint.__origin__), *marks[:1], *(f"and {m}" for m in marks[1:])])
+        joined = " and ".join(marks)
+        return f"{describe(hint.__origin__)} {joined}" if marks else describe(hint.__origin__)
     if origin in (typing.Union, types.UnionType):
         return " or ".join(describe(o) for o in typing.get_args(hint))
     if origin is Literal:

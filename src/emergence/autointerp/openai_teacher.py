@@ -53,7 +53,7 @@ class OpenAIConfig:
     # Maximum generated tokens per answer.
     max_tokens: PositiveInt = 256
     # Sampling seed sent with each request (servers that support it become reproducible).
-    seed: int = 0
+    seed: NonNegativeInt = 0
     # Requests in flight at once.
     concurrency: PositiveInt = 8
     # Seconds to wait for one response before retrying.

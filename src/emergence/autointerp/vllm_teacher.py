@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from emergence.autointerp.teacher import ChatRequest, Completion, TeacherError, chat_sampling
-from emergence.settings import NonNegativeFloat, PositiveInt, check_fields
+from emergence.settings import NonNegativeFloat, NonNegativeInt, PositiveInt, check_fields
 
 INSTALL_HINT = "install the vllm extra: pip install 'emergence[vllm]'"
 
@@ -36,7 +36,7 @@ class VllmConfig:
     # Maximum generated tokens per answer.
     max_tokens: PositiveInt = 256
     # Sampling seed.
-    seed: int = 0
+    seed: NonNegativeInt = 0
     # Constrain outputs to the task's JSON schema.
     structured: bool = True
     # Extra keyword arguments of vllm.LLM (tensor_parallel_size, gpu_memory_utilization, ...).
