@@ -61,18 +61,18 @@ def field_docs(cls: type) -> dict[str, str]:
     return docs
 
 
-def _nested(hint: Any) -> Any:
+def nested(hint: Any) -> Any:
     """The section dataclass inside a field's type, if any, with how it is keyed."""
     origin = typing.get_origin(hint)
     if origin is Annotated:
         tagged = next((m for m in hint.__metadata__ if isinstance(m, Tagged)), None)
-        return ("tagged", tagged) if tagged else _nested(hint.__origin__)
+        return ("tagged", tagged) if tagged else nested(hint.__origin__)
     if origin is dict:
         _, value = typing.get_args(hint)
-        inner = _nested(value)
+        inner = nested(value)
         return ("dict", inner[1]) if inner and inner[0] == "section" else None
     if origin is list:
-        inner = _nested(typing.get_args(hint)[0])
+        inner = nested(typing.get_args(hint)[0])
         return ("list", inner[1]) if inner and inner[0] == "section" else None
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return ("section", hint)
@@ -87,11 +87,11 @@ def sections(
     for field in dataclasses.fields(cls):
         if field.name in omit:
             continue
-        nested = _nested(hints(cls)[field.name])
+        found = nested(hints(cls)[field.name])
         where = f"{path}.{field.name}" if path else field.name
-        if nested is None:
+        if found is None:
             continue
-        kind, inner = nested
+        kind, inner = found
         if kind == "section":
             yield from sections(inner, where, inherited(field))
         elif kind == "dict":
@@ -106,18 +106,18 @@ def sections(
 def _default(field: dataclasses.Field[Any], hint: Any) -> str:
     if not has_default(field):
         return "required"
-    if _nested(hint) is not None and _nested(hint)[0] in ("section", "tagged"):
+    if nested(hint) is not None and nested(hint)[0] in ("section", "tagged"):
         return "see below"
     return f"`{json.dumps(default_of(field))}`"
 
 
 def _kind(hint: Any) -> str:
-    nested = _nested(hint)
-    if nested is None:
+    found = nested(hint)
+    if found is None:
         return describe(hint)
-    if nested[0] == "list":
+    if found[0] == "list":
         return "a list of mappings (below)"
-    if nested[0] == "dict":
+    if found[0] == "dict":
         key = typing.get_args(_strip(hint))[0]
         return f"a mapping of names ({describe(key)}) to mappings (below)"
     return "a mapping (below)"
