@@ -19,7 +19,8 @@ from typing import Annotated, Any
 import numpy as np
 import polars as pl
 
-from emergence.settings import Gt, Le, PositiveInt, check_fields
+from emergence.ranges import Gt, Le, PositiveInt
+from emergence.settings import check_fields
 
 MATCH_SCHEMA: dict[str, Any] = {
     "latent": pl.Int64,

@@ -17,8 +17,7 @@ from emergence.autointerp.config import AutoInterpConfig
 from emergence.autointerp.factory import TEACHER
 from emergence.matching import MatchConfig
 from emergence.micro.config import MicroConfig
-from emergence.sae.config import SaeConfig
-from emergence.settings import (
+from emergence.ranges import (
     Ge,
     MinLen,
     NonNegativeInt,
@@ -27,6 +26,7 @@ from emergence.settings import (
     PositiveFloat,
     PositiveInt,
 )
+from emergence.sae.config import SaeConfig
 
 Steps = Annotated[list[NonNegativeInt], MinLen(1)]
 Layers = Annotated[list[NonNegativeInt], MinLen(1)]

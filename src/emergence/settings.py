@@ -2,7 +2,7 @@
 
 A section is a dataclass and each of its fields is one key: the annotation gives the type (int,
 float, str, bool, ``None`` unions, ``Literal`` choices, ``list[...]``, ``dict[str, ...]``, a nested
-section) and, through ``Annotated``, the range (`Ge`, `Gt`, `Le`, `Lt`, `MinLen`, `Pattern`); the
+section) and, through ``Annotated``, the range (`emergence.ranges`); the
 field's default is the key's default; the comment block above the field (or a string right below
 it) is the key's documentation. `check` validates a mapping against a section, fills in defaults
 and names every bad key by its dotted path; `build` returns the dataclass instead; `check_fields`
@@ -16,10 +16,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-import re
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Literal
@@ -30,70 +29,6 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class _Bound:
-    op: str
-    value: float
-
-    def ok(self, x: Any) -> bool:
-        ops: dict[str, Callable[[Any, Any], bool]] = {
-            ">=": lambda a, b: a >= b,
-            ">": lambda a, b: a > b,
-            "<=": lambda a, b: a <= b,
-            "<": lambda a, b: a < b,
-        }
-        return ops[self.op](x, self.value)
-
-    def text(self) -> str:
-        return f"{self.op} {self.value:g}"
-
-
-def Ge(value: float) -> _Bound:
-    """The key must be >= ``value``."""
-    return _Bound(">=", value)
-
-
-def Gt(value: float) -> _Bound:
-    """The key must be > ``value``."""
-    return _Bound(">", value)
-
-
-def Le(value: float) -> _Bound:
-    """The key must be <= ``value``."""
-    return _Bound("<=", value)
-
-
-def Lt(value: float) -> _Bound:
-    """The key must be < ``value``."""
-    return _Bound("<", value)
-
-
-@dataclass(frozen=True)
-class MinLen:
-    """A list or mapping key must hold at least ``n`` items."""
-
-    n: int
-
-    def ok(self, x: Any) -> bool:
-        return len(x) >= self.n
-
-    def text(self) -> str:
-        return f"with at least {self.n} item{'s' if self.n > 1 else ''}"
-
-
-@dataclass(frozen=True)
-class Pattern:
-    """A string must match ``regex`` in full."""
-
-    regex: str
-
-    def ok(self, x: Any) -> bool:
-        return re.fullmatch(self.regex, x) is not None
-
-    def text(self) -> str:
-        return f"matching {self.regex}"
-
-
-@dataclass(frozen=True)
 class Tagged:
     """A section whose ``tag`` key picks, from ``options``, the dataclass declaring its other keys
     (``teacher``: ``backend`` picks the backend's config)."""
@@ -101,15 +36,6 @@ class Tagged:
     tag: str
     options: Mapping[str, type]
 
-
-PositiveInt = Annotated[int, Ge(1)]
-NonNegativeInt = Annotated[int, Ge(0)]
-PositiveFloat = Annotated[float, Gt(0)]
-NonNegativeFloat = Annotated[float, Ge(0)]
-Fraction = Annotated[float, Ge(0), Le(1)]
-"""A share in [0, 1]."""
-OpenFraction = Annotated[float, Gt(0), Lt(1)]
-"""A share in (0, 1)."""
 
 _INVALID = object()
 _NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from emergence.settings import Gt, Le, NonNegativeInt, OpenFraction, PositiveInt, check_fields
+from emergence.ranges import Gt, Le, NonNegativeInt, OpenFraction, PositiveInt
+from emergence.settings import check_fields
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from emergence.settings import (
-    Fraction,
-    Gt,
-    Le,
-    NonNegativeInt,
-    PositiveInt,
-    build,
-    check_fields,
-)
+from emergence.ranges import Fraction, Gt, Le, NonNegativeInt, PositiveInt
+from emergence.settings import build, check_fields
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,8 @@ from emergence.autointerp.cache import AnswerCache, cache_key
 from emergence.autointerp.teacher import LabelAnswer, LabelRequest, VerifyAnswer, VerifyRequest
 from emergence.autointerp.usage import Usage
 from emergence.autointerp.vocab import load_vocabulary, vocabulary_version
-from emergence.settings import Gt, Lt, PositiveInt, check_fields
+from emergence.ranges import Gt, Lt, PositiveInt
+from emergence.settings import check_fields
 
 # Bump when the labelling / verification rule above changes: it is part of every cache key.
 RULE_VERSION = "dprime-midpoint-v1"

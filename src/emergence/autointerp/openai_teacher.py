@@ -27,13 +27,8 @@ from http.client import HTTPException
 from typing import Any
 
 from emergence.autointerp.teacher import ChatRequest, Completion, TeacherError, chat_sampling
-from emergence.settings import (
-    NonNegativeFloat,
-    NonNegativeInt,
-    PositiveFloat,
-    PositiveInt,
-    check_fields,
-)
+from emergence.ranges import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
+from emergence.settings import check_fields
 
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 

@@ -20,7 +20,8 @@ from types import ModuleType
 from typing import Any
 
 from emergence.autointerp.teacher import ChatRequest, Completion, TeacherError, chat_sampling
-from emergence.settings import NonNegativeFloat, NonNegativeInt, PositiveInt, check_fields
+from emergence.ranges import NonNegativeFloat, NonNegativeInt, PositiveInt
+from emergence.settings import check_fields
 
 INSTALL_HINT = "install the vllm extra: pip install 'emergence[vllm]'"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from emergence.settings import (
+from emergence.ranges import (
     Ge,
     Gt,
     Lt,
@@ -13,8 +13,8 @@ from emergence.settings import (
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
-    check_fields,
 )
+from emergence.settings import check_fields
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from emergence.settings import (
-    ConfigError,
+from emergence.ranges import (
     Fraction,
     Ge,
     Lt,
@@ -16,9 +15,8 @@ from emergence.settings import (
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
-    build,
-    check_fields,
 )
+from emergence.settings import ConfigError, build, check_fields
 
 # Gao et al. (2024) count a latent dead after 10M tokens without firing; our data sets are a few
 # thousand probe texts seen for many epochs, so the default also scales with the data set size.
