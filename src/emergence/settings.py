@@ -193,8 +193,8 @@ def _coerce(
     problems: list[str],
     omit: tuple[str, ...] = (),
 ) -> Any:
-    """``value`` normalised to ``hint`` (ints and numeric strings become floats where a float is
-    declared), or `_INVALID` after appending the problem."""
+    """``value`` checked against ``hint`` (a numeric string becomes a float where a float is
+    declared; nested sections get their defaults), or `_INVALID` after appending the problem."""
     where = f"key '{key_path(path)}'"
     origin = typing.get_origin(hint)
     if origin is Annotated:
