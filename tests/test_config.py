@@ -73,6 +73,16 @@ def test_bad_keys_are_named(edit, message):
     assert "my.yaml" in str(info.value)
 
 
+def test_several_files_merge_like_snakemake(tmp_path):
+    overlay = tmp_path / "teacher.yaml"
+    overlay.write_text("teacher:\n  backend: openai\n  base_url: http://node:8000/v1\n")
+    config = load_config([PAPER, overlay])
+    # paper.yaml's teacher model and sampling settings stay; backend and URL are replaced.
+    assert config["teacher"]["model"] == "Qwen/Qwen2.5-7B-Instruct"
+    assert config["teacher"]["backend"] == "openai"
+    assert config["teacher"]["base_url"] == "http://node:8000/v1"
+
+
 def test_missing_and_malformed_files(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.yaml")

@@ -107,13 +107,26 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` merged into ``base`` key by key, mappings recursively (as Snakemake merges
+    several --configfile files)."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 def load_config(paths: str | Path | Sequence[str | Path]) -> dict[str, Any]:
-    """Read one or more YAML files (later ones override top-level keys) and validate them."""
+    """Read one or more YAML files (later ones override keys, merged as Snakemake merges them)
+    and validate them."""
     if isinstance(paths, str | Path):
         paths = [paths]
     merged: dict[str, Any] = {}
     for path in paths:
-        merged.update(read_config_file(path))
+        merged = merge(merged, read_config_file(path))
     return validate_config(merged, source=", ".join(str(p) for p in paths))
 
 
