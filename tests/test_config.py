@@ -436,3 +436,13 @@ def test_the_config_checker_names_file_and_line(tmp_path):
     assert "Traceback" not in result.stderr
     result = subprocess.run([*checker, str(DEMO)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_validation_does_not_import_torch():
+    # The Snakefile validates the config in every (SLURM) job: torch would cost ~1 s each.
+    code = (
+        "import sys; from emergence.config import load_config; "
+        f"load_config({str(DEMO)!r}); print('torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
