@@ -6,7 +6,10 @@ section) and, through ``Annotated``, the range (`emergence.ranges`); the
 field's default is the key's default; the comment block above the field (or a string right below
 it) is the key's documentation. `check` validates a mapping against a section, fills in defaults
 and names every bad key by its dotted path; `build` returns the dataclass instead; `check_fields`
-applies the same rules to an instance built in code (call it from ``__post_init__``).
+applies the same rules to an instance built in code (call it from ``__post_init__``), whose
+cross-key rules `check` also runs. A field's ``metadata["inherit"]`` names keys of a nested section
+that the parent supplies (the top-level ``seed``); a section class with ``fill_defaults = False``
+keeps only the keys given (null = left out).
 
 Standard library only: the Snakefile validates the config with this in every (SLURM) job.
 """
