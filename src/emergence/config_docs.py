@@ -138,7 +138,10 @@ def reference(root: type) -> str:
         "",
         "Generated from the section dataclasses by `python -m emergence.config_docs "
         "docs/config.md`; do not edit by hand. Every key is checked when the workflow is parsed "
-        "(type, range, unknown keys), and a key left out takes the default shown.",
+        "(type, range, unknown keys), and a key left out takes the default shown. To add a key, "
+        "add a field to the section's dataclass with its type and range (e.g. `PositiveInt`, "
+        "`Annotated[float, Gt(0), Le(1)]` from `emergence.ranges`) and a comment above it, then "
+        "regenerate this file.",
     ]
     for sec in sections(root):
         title = sec.path or "top level"
