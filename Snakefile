@@ -3,7 +3,7 @@
 import os
 import sys
 
-from snakemake.utils import min_version
+from snakemake.utils import min_version, update_config
 
 min_version("9.20")
 
@@ -18,15 +18,19 @@ sys.path.insert(0, SRC)
 from emergence.analysis.config import AnalysisConfig  # noqa: E402
 from emergence.analysis.plan import checkpoint_inputs, input_files  # noqa: E402
 from emergence.autointerp.factory import answer_settings  # noqa: E402
-from emergence.config import validate_config  # noqa: E402
+from emergence.config import read_config_file, validate_config  # noqa: E402
 from emergence.grid import scales as resolve_scales  # noqa: E402
 from emergence.grid import seed_runs  # noqa: E402
 
-# A --configfile replaces the demo config instead of being merged into it.
+# A --configfile replaces the demo config instead of being merged into it. The demo config is
+# read here, not by `configfile:`, whose YAML errors name neither the file nor the line.
 if not workflow.overwrite_configfiles:
-
-    configfile: "config/config.yaml"
-
+    DEMO_CONFIG = "config/config.yaml"
+    given = dict(config)  # --config key=value, which overrides the file
+    config.clear()
+    config.update(read_config_file(DEMO_CONFIG))
+    update_config(config, given)
+    workflow.configfiles.append(DEMO_CONFIG)
 
 # In place: jobs' scripts read this same dict (snakemake.config), defaults included.
 config.update(

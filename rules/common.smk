@@ -71,7 +71,7 @@ def get_extract_runtime(wildcards, attempt):
 
 
 def get_sae_gpu(wildcards):
-    return int(uses_gpu(wildcards.scale, config["sae"].get("device", "cpu")))
+    return int(uses_gpu(wildcards.scale, config["sae"]["device"]))
 
 
 def get_autointerp_input(wildcards):

@@ -22,6 +22,6 @@ rule figure:
     conda:
         "../envs/analysis.yaml"
     params:
-        f1_threshold=config["autointerp"].get("f1_threshold", 0.9),
+        f1_threshold=config["autointerp"]["f1_threshold"],
     script:
         "../workflow/scripts/figure.py"

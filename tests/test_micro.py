@@ -10,11 +10,12 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from emergence.corpus import bundled_domains
+from emergence.micro.config import MicroConfig
 from emergence.micro.text import build_corpus, read_corpus, write_corpus
-from emergence.micro.train import MicroModelSpec, TrainSettings, train_micro_model
+from emergence.micro.train import MicroModelSpec, train_micro_model
 
 SPEC = MicroModelSpec(hidden_size=16, num_layers=1, num_heads=2)
-SETTINGS = TrainSettings(seq_len=16, batch_size=8, lr=1e-2, warmup_steps=2, seed=0)
+SETTINGS = MicroConfig(seq_len=16, batch_size=8, lr=1e-2, warmup_steps=2, seed=0)
 
 
 def corpus():
@@ -47,7 +48,7 @@ def test_tokenizer_round_trips_and_has_pythia_specials(tiny_tokenizer):
 
 
 def train_once(folder, tokenizer, train, held, seed=0):
-    settings = TrainSettings(**{**SETTINGS.__dict__, "seed": seed})
+    settings = MicroConfig(**{**SETTINGS.__dict__, "seed": seed})
     return train_micro_model(
         SPEC,
         settings,

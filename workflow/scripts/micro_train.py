@@ -10,8 +10,9 @@ from transformers import PreTrainedTokenizerFast
 
 from emergence.atomic import write_json
 from emergence.logs import setup_logging
+from emergence.micro.config import MicroConfig
 from emergence.micro.text import read_corpus
-from emergence.micro.train import MicroModelSpec, TrainSettings, train_micro_model
+from emergence.micro.train import MicroModelSpec, train_micro_model
 from emergence.provenance import provenance
 
 sm = snakemake  # type: ignore[name-defined]  # noqa: F821
@@ -19,14 +20,7 @@ log = setup_logging(sm.log[0])
 torch.set_num_threads(sm.threads)
 model_cfg, micro = sm.params.model, sm.params.micro
 spec = MicroModelSpec(model_cfg["hidden_size"], model_cfg["num_layers"], model_cfg["num_heads"])
-settings = TrainSettings(
-    seq_len=micro["seq_len"],
-    batch_size=micro["batch_size"],
-    lr=micro["lr"],
-    warmup_steps=micro["warmup_steps"],
-    weight_decay=micro["weight_decay"],
-    seed=sm.params.seed,
-)
+settings = MicroConfig(**micro, seed=sm.params.seed)
 train, held = read_corpus(sm.input.corpus)
 tokenizer = PreTrainedTokenizerFast.from_pretrained(sm.input.tokenizer)
 out = Path(sm.output[0])

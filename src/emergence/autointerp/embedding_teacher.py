@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
@@ -38,6 +38,8 @@ from emergence.autointerp.cache import AnswerCache, cache_key
 from emergence.autointerp.teacher import LabelAnswer, LabelRequest, VerifyAnswer, VerifyRequest
 from emergence.autointerp.usage import Usage
 from emergence.autointerp.vocab import load_vocabulary, vocabulary_version
+from emergence.ranges import Gt, Lt, PositiveInt
+from emergence.settings import check_fields
 
 # Bump when the labelling / verification rule above changes: it is part of every cache key.
 RULE_VERSION = "dprime-midpoint-v1"
@@ -57,12 +59,15 @@ class EmbeddingTeacherConfig:
     # Torch device of the encoder.
     device: str = "cpu"
     # Texts per encoder batch.
-    batch_size: int = 64
+    batch_size: PositiveInt = 64
     # Threshold of a label that has no calibration (no contrast texts at labelling time).
-    fallback_threshold: float = 0.3
+    fallback_threshold: Annotated[float, Gt(-1), Lt(1)] = 0.3
     # How a vocabulary phrase is embedded ({} = the phrase); "{}" embeds the bare phrase. The
     # default suits question-style probe texts (MMLU, the bundled corpus).
     phrase_template: str = "A question about {}."
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 def _default_model_path() -> str:

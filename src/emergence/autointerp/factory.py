@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -14,12 +13,15 @@ from emergence.autointerp.embedding_teacher import EmbeddingTeacher, EmbeddingTe
 from emergence.autointerp.openai_teacher import OpenAIBackend, OpenAIConfig
 from emergence.autointerp.teacher import ChatTeacher, Teacher
 from emergence.autointerp.vllm_teacher import VllmBackend, VllmConfig
+from emergence.settings import Tagged, build_tagged
 
 BACKENDS: dict[str, type] = {
     "embedding": EmbeddingTeacherConfig,
     "openai": OpenAIConfig,
     "vllm": VllmConfig,
 }
+# The ``teacher`` section: ``backend`` picks the dataclass that declares the other keys.
+TEACHER = Tagged("backend", BACKENDS)
 # How to reach a teacher server, not what it answers: a server restarted on another node must not
 # make a workflow re-run every finished labelling job (Snakemake re-runs jobs whose params change).
 CONNECTION_KEYS = frozenset(
@@ -42,18 +44,7 @@ def make_teacher(
 
     ``store`` (text -> embedding, `embedding_store`) spares the embedding teacher its encoder.
     """
-    section = dict(section)
-    backend = section.pop("backend", None)
-    if backend not in BACKENDS:
-        raise ValueError(f"teacher.backend must be one of {sorted(BACKENDS)}, got {backend!r}")
-    config_cls = BACKENDS[backend]
-    known = {f.name for f in dataclasses.fields(config_cls)}
-    unknown = sorted(set(section) - known)
-    if unknown:
-        raise ValueError(
-            f"unknown teacher key(s) {unknown} for {backend} (allowed: {sorted(known)})"
-        )
-    cfg = config_cls(**section)
+    backend, cfg = build_tagged(TEACHER, section, ["teacher"])
     cache = AnswerCache(cache_dir)
     if backend == "embedding":
         return EmbeddingTeacher(cache, cfg, store=store)

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from emergence.autointerp.config import AutoInterpConfig
+
 # Columns of the verification table, in order (the library adds cost columns after them).
 METRIC_COLUMNS = (
     "tp",
@@ -54,8 +56,8 @@ def latent_metrics(
     truth: Sequence[bool],
     answers: Sequence[bool | None],
     *,
-    f1_threshold: float = 0.9,
-    max_failed_fraction: float = 0.1,
+    f1_threshold: float = AutoInterpConfig.f1_threshold,
+    max_failed_fraction: float = AutoInterpConfig.max_failed_fraction,
 ) -> LatentMetrics:
     """Metrics from the ground truth (latent active?) and the teacher's answers, text by text."""
     if len(truth) != len(answers):

@@ -27,6 +27,8 @@ from http.client import HTTPException
 from typing import Any
 
 from emergence.autointerp.teacher import ChatRequest, Completion, TeacherError, chat_sampling
+from emergence.ranges import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
+from emergence.settings import check_fields
 
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 
@@ -42,25 +44,28 @@ class OpenAIConfig:
     # Environment variable holding the API key; unset or missing -> "EMPTY" (vLLM's default).
     api_key_env: str | None = "OPENAI_API_KEY"
     # Sampling temperature (0: the answer is a function of the prompt, so caching is exact).
-    temperature: float = 0.0
+    temperature: NonNegativeFloat = 0.0
     # Maximum generated tokens per answer.
-    max_tokens: int = 256
+    max_tokens: PositiveInt = 256
     # Sampling seed sent with each request (servers that support it become reproducible).
-    seed: int = 0
+    seed: NonNegativeInt = 0
     # Requests in flight at once.
-    concurrency: int = 8
+    concurrency: PositiveInt = 8
     # Seconds to wait for one response before retrying.
-    timeout_s: float = 120.0
+    timeout_s: PositiveFloat = 120.0
     # Retries after the first attempt (so max_retries + 1 attempts in all).
-    max_retries: int = 4
+    max_retries: NonNegativeInt = 4
     # First backoff in seconds; doubled after every failed attempt ...
-    backoff_s: float = 1.0
+    backoff_s: NonNegativeFloat = 1.0
     # ... up to this many seconds (also the cap of a server's Retry-After).
-    backoff_max_s: float = 30.0
+    backoff_max_s: NonNegativeFloat = 30.0
     # Ask for JSON-schema-constrained output (turn off for servers that reject response_format).
     structured: bool = True
     # Check on start that the server lists the model.
     check_model: bool = True
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 class OpenAIBackend:

@@ -20,6 +20,8 @@ from types import ModuleType
 from typing import Any
 
 from emergence.autointerp.teacher import ChatRequest, Completion, TeacherError, chat_sampling
+from emergence.ranges import NonNegativeFloat, NonNegativeInt, PositiveInt
+from emergence.settings import check_fields
 
 INSTALL_HINT = "install the vllm extra: pip install 'emergence[vllm]'"
 
@@ -31,15 +33,18 @@ class VllmConfig:
     # Hugging Face repo id or local path of the instruction-tuned teacher model.
     model: str
     # Sampling temperature (0: deterministic, so caching is exact).
-    temperature: float = 0.0
+    temperature: NonNegativeFloat = 0.0
     # Maximum generated tokens per answer.
-    max_tokens: int = 256
+    max_tokens: PositiveInt = 256
     # Sampling seed.
-    seed: int = 0
+    seed: NonNegativeInt = 0
     # Constrain outputs to the task's JSON schema.
     structured: bool = True
     # Extra keyword arguments of vllm.LLM (tensor_parallel_size, gpu_memory_utilization, ...).
     llm_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 def import_vllm() -> ModuleType:

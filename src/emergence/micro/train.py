@@ -17,6 +17,8 @@ from typing import NamedTuple
 import torch
 from transformers import GPTNeoXConfig, GPTNeoXForCausalLM, PreTrainedTokenizerFast
 
+from emergence.micro.config import MicroConfig
+
 
 @dataclass(frozen=True)
 class MicroModelSpec:
@@ -28,24 +30,6 @@ class MicroModelSpec:
     """Transformer blocks."""
     num_heads: int
     """Attention heads (hidden_size must be divisible by it)."""
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """Optimisation settings shared by every model of the suite."""
-
-    seq_len: int = 64
-    """Tokens per training sequence (random windows of the token stream)."""
-    batch_size: int = 16
-    """Sequences per step."""
-    lr: float = 3e-3
-    """Peak AdamW learning rate (cosine decay to 10 % after warmup)."""
-    warmup_steps: int = 30
-    """Linear warmup steps."""
-    weight_decay: float = 0.01
-    """AdamW weight decay."""
-    seed: int = 0
-    """Seeds initialisation and batch sampling."""
 
 
 class LossRow(NamedTuple):
@@ -123,7 +107,7 @@ def _eval_batches(stream: torch.Tensor, seq_len: int, n: int, seed: int) -> torc
 
 def train_micro_model(
     spec: MicroModelSpec,
-    settings: TrainSettings,
+    settings: MicroConfig,
     tokenizer: PreTrainedTokenizerFast,
     train_texts: Sequence[str],
     heldout_texts: Sequence[str],
