@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from transformers import AutoModelForCausalLM
 
-from emergence.analysis.concepts import ACTIVATION_SCHEMA
+from emergence.analysis.activation import ACTIVATION_SCHEMA
 from emergence.analysis.tables import combine, count_parameters, scale_params
 from emergence.grid import Scale
 

@@ -11,11 +11,11 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
+from emergence.analysis.tables import RESULT_SCHEMAS
 from emergence.figures import (
     FIGURES,
     NO_DATA,
     PER_POINT,
-    SCHEMAS,
     Tables,
     domain_colors,
     f1_figure,
@@ -235,7 +235,7 @@ def test_read_tables_types_header_only_csv(tables: Tables, tmp_path: Path) -> No
     assert read.activation.schema["pct"] == pl.Float64
     for fig in (make(read) for make in FIGURES.values()):
         assert NO_DATA in _texts(fig)
-    assert set(SCHEMAS) == set(Tables._fields)
+    assert set(RESULT_SCHEMAS) == set(Tables._fields)
 
 
 def test_save_figure_leaves_no_temporary_file_on_failure(

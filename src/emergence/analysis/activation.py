@@ -9,13 +9,29 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Collection, Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+import polars as pl
+
+from emergence.analysis.keys import POINT_KEYS
 
 # Resampled indices are drawn in blocks of at most this many, so that memory stays bounded
 # however many texts a domain has.
 BOOTSTRAP_BLOCK = 1 << 22
+
+ACTIVATION_SCHEMA: dict[str, Any] = {
+    **POINT_KEYS,
+    "domain": pl.String,
+    "protocol": pl.String,
+    "n": pl.Int64,
+    "n_hit": pl.Int64,
+    "pct": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+    "false_alarm_pct": pl.Float64,
+}
+"""Columns of the activation table: one row per (grid point, domain, protocol)."""
 
 
 class ActivationRow(NamedTuple):

@@ -21,52 +21,20 @@ import numpy as np
 import polars as pl
 import torch
 
-from emergence.analysis.activation import activation_pct, concept_hits
+from emergence.analysis.activation import ACTIVATION_SCHEMA, activation_pct, concept_hits
 from emergence.analysis.alignment import (
+    ALIGNMENT_SCHEMA,
     alignment_scores,
     apply_procrustes,
     fit_procrustes,
     linear_cka,
 )
 from emergence.analysis.config import AnalysisConfig
-from emergence.analysis.granularity import classify_latent
+from emergence.analysis.granularity import GRANULARITY_SCHEMA, classify_latent
 from emergence.analysis.plan import CheckpointInputs
 from emergence.autointerp.io import read_labels
 from emergence.matching import matched_domains, read_matches
 from emergence.sae import load_sae, read_layer
-
-ACTIVATION_SCHEMA: dict[str, Any] = {
-    "scale": pl.String,
-    "ckpt": pl.String,
-    "layer": pl.Int64,
-    "domain": pl.String,
-    "protocol": pl.String,
-    "n": pl.Int64,
-    "n_hit": pl.Int64,
-    "pct": pl.Float64,
-    "ci_low": pl.Float64,
-    "ci_high": pl.Float64,
-    "false_alarm_pct": pl.Float64,
-}
-ALIGNMENT_SCHEMA: dict[str, Any] = {
-    "scale": pl.String,
-    "ckpt": pl.String,
-    "layer": pl.Int64,
-    "ref_scale": pl.String,
-    "ref_layer": pl.Int64,
-    "cka": pl.Float64,
-    "residual": pl.Float64,
-    "cosine": pl.Float64,
-}
-GRANULARITY_SCHEMA: dict[str, Any] = {
-    "scale": pl.String,
-    "ckpt": pl.String,
-    "layer": pl.Int64,
-    "n_interpretable": pl.Int64,
-    "n_token": pl.Int64,
-    "n_concept": pl.Int64,
-    "token_share": pl.Float64,
-}
 
 
 class CheckpointTables(NamedTuple):
