@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MEASURES = ("adjusted", "pct")
+"""Concept-activation measures a figure can draw: selectivity-adjusted % or the hit % alone."""
+
 
 @dataclass(frozen=True)
 class AnalysisConfig:
@@ -22,8 +25,12 @@ class AnalysisConfig:
     # A latent is token-level when at least this share of its activating texts end in the same
     # word (Inaba et al.'s granularity), otherwise concept-level.
     token_share: float = 0.5
-    # Seed of the bootstrap.
+    # Seed of the bootstrap and of the linear probe behind the ceilings.
     seed: int = 0
+    # What the time, space, scale and decomposition figures draw as concept activation:
+    # "adjusted" (hit % minus false-alarm %, about 0 for a model whose texts all land on one
+    # latent) or "pct" (the hit % alone, the paper's measure). Both are in the tables.
+    measure: str = "adjusted"
 
     def __post_init__(self) -> None:
         if self.n_boot < 1:
@@ -32,3 +39,7 @@ class AnalysisConfig:
             raise ValueError(f"analysis.ci must be in (0, 1), got {self.ci}")
         if not 0 < self.token_share <= 1:
             raise ValueError(f"analysis.token_share must be in (0, 1], got {self.token_share}")
+        if self.measure not in MEASURES:
+            raise ValueError(
+                f"analysis.measure must be one of {', '.join(MEASURES)}, got {self.measure!r}"
+            )

@@ -17,6 +17,7 @@ import polars as pl
 
 from emergence.analysis.activation import ACTIVATION_SCHEMA
 from emergence.analysis.alignment import ALIGNMENT_SCHEMA
+from emergence.analysis.ceilings import CEILINGS_SCHEMA
 from emergence.analysis.granularity import GRANULARITY_SCHEMA
 from emergence.analysis.keys import GRID_COLUMNS, POINT_KEYS
 from emergence.grid import Scale, parse_step
@@ -35,6 +36,7 @@ POINT_SCHEMAS: dict[str, dict[str, Any]] = {
     "activation": ACTIVATION_SCHEMA,
     "alignment": ALIGNMENT_SCHEMA,
     "granularity": GRANULARITY_SCHEMA,
+    "ceilings": CEILINGS_SCHEMA,
 }
 """The per-checkpoint tables that ``combine`` concatenates, by table name."""
 

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import polars as pl
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
+from emergence.analysis.config import AnalysisConfig
 from emergence.analysis.tables import read_result
 from emergence.atomic import atomic_path
 from emergence.figures.alignment import alignment_figure
+from emergence.figures.curves import read_calibration
+from emergence.figures.decomposition import decomposition_figure
 from emergence.figures.f1 import f1_figure
 from emergence.figures.granularity import granularity_figure
 from emergence.figures.scale import scale_figure
@@ -38,8 +42,10 @@ __all__ = [
     "FIGURES",
     "NO_DATA",
     "PER_POINT",
+    "Settings",
     "Tables",
     "alignment_figure",
+    "decomposition_figure",
     "domain_colors",
     "f1_figure",
     "granularity_figure",
@@ -53,12 +59,28 @@ __all__ = [
 
 
 class Tables(NamedTuple):
-    """The result tables the figures are drawn from."""
+    """The result tables the figures are drawn from.
+
+    ``calibration`` is the teacher's calibration (columns ``domain`` and ``passed`` at least),
+    optional: with it, the activation figures mark the domains the teacher cannot see.
+    """
 
     activation: pl.DataFrame
     alignment: pl.DataFrame
     granularity: pl.DataFrame
     verification: pl.DataFrame
+    ceilings: pl.DataFrame
+    calibration: pl.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the configuration decides about the figures."""
+
+    # The concept-activation measure drawn (the config's analysis.measure).
+    measure: str = AnalysisConfig.measure
+    # The interpretability threshold drawn on the F1 histograms (autointerp.f1_threshold).
+    f1_threshold: float = F1_THRESHOLD
 
 
 def read_tables(
@@ -66,6 +88,8 @@ def read_tables(
     alignment: str | os.PathLike[str],
     granularity: str | os.PathLike[str],
     verification: str | os.PathLike[str],
+    ceilings: str | os.PathLike[str],
+    calibration: str | os.PathLike[str] | None = None,
 ) -> Tables:
     """Read the result tables with the column types of their schemas."""
     paths = {
@@ -73,19 +97,30 @@ def read_tables(
         "alignment": alignment,
         "granularity": granularity,
         "verification": verification,
+        "ceilings": ceilings,
     }
-    return Tables(**{name: read_result(path, name) for name, path in paths.items()})
+    return Tables(
+        **{name: read_result(path, name) for name, path in paths.items()},
+        calibration=read_calibration(calibration) if calibration is not None else None,
+    )
 
 
-FIGURES: dict[str, Callable[[Tables], Figure]] = {
-    "time": lambda t: time_figure(t.activation),
-    "space": lambda t: space_figure(t.activation),
-    "scale": lambda t: scale_figure(t.activation),
-    "alignment": lambda t: alignment_figure(t.alignment),
-    "f1": lambda t: f1_figure(t.verification, threshold=F1_THRESHOLD),
-    "granularity": lambda t: granularity_figure(t.granularity),
+FIGURES: dict[str, Callable[[Tables, Settings], Figure]] = {
+    "time": lambda t, s: time_figure(
+        t.activation, t.ceilings, measure=s.measure, calibration=t.calibration
+    ),
+    "space": lambda t, s: space_figure(
+        t.activation, t.ceilings, measure=s.measure, calibration=t.calibration
+    ),
+    "scale": lambda t, s: scale_figure(
+        t.activation, t.ceilings, measure=s.measure, calibration=t.calibration
+    ),
+    "decomposition": lambda t, s: decomposition_figure(t.ceilings, measure=s.measure),
+    "alignment": lambda t, s: alignment_figure(t.alignment),
+    "f1": lambda t, s: f1_figure(t.verification, threshold=s.f1_threshold),
+    "granularity": lambda t, s: granularity_figure(t.granularity),
 }
-"""Figure name (the workflow's output stem) -> function of the result tables."""
+"""Figure name (the workflow's output stem) -> function of the result tables and settings."""
 
 
 def save_figure(

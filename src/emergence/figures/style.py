@@ -63,13 +63,30 @@ PCT_LABEL = "concept activation (%)"
 STEP_LABEL = "training step"
 PARAMS_LABEL = "parameters"
 PCT_LIMITS = (-3.0, 103.0)
+MEASURE_LABELS = {"adjusted": "adjusted activation (%)", "pct": PCT_LABEL}
+"""The y label of each concept-activation measure (``emergence.analysis.config.MEASURES``)."""
+MEASURE_NOTES = {
+    "adjusted": "adjusted = hit % − false-alarm %",
+    "pct": "hit %: own-domain texts on matched latents",
+}
+"""The legend's one-line definition of the measure drawn."""
 
 
-def typed(df: pl.DataFrame, name: str) -> pl.DataFrame:
+def pct_limits(*values: np.ndarray) -> tuple[float, float]:
+    """``PCT_LIMITS``, extended downwards to show any negative value (an adjusted % below 0)."""
+    finite = [v[np.isfinite(v)] for v in values]
+    low = min((float(v.min()) for v in finite if v.size), default=0.0)
+    return (min(PCT_LIMITS[0], math.floor(low) - 3.0), PCT_LIMITS[1])
+
+
+def typed(df: pl.DataFrame | None, name: str) -> pl.DataFrame:
     """The columns of ``RESULT_SCHEMAS[name]`` with their types; a missing column is all null.
 
-    NaN becomes null so that "undefined" has one representation (NaN once in numpy).
+    NaN becomes null so that "undefined" has one representation (NaN once in numpy). No table,
+    or one without columns, is a table without rows.
     """
+    if df is None or not df.columns:
+        return pl.DataFrame(schema=RESULT_SCHEMAS[name])
     exprs = []
     for col, dtype in RESULT_SCHEMAS[name].items():
         expr = pl.col(col).cast(dtype, strict=False) if col in df.columns else pl.lit(None, dtype)
