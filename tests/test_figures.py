@@ -367,13 +367,7 @@ def test_decomposition_draws_every_stage_per_layer_at_the_final_step(tables: Tab
         lines = ax.get_lines()
         assert len(lines) == 3  # layers 0, 1 and 2
         ticks = [t.get_text() for t in ax.get_xticklabels()]
-        assert ticks == [
-            "linear\nprobe",
-            "SAE\npurity",
-            "label\nmatches",
-            "label\nverified",
-            "reported",
-        ]
+        assert ticks == ["linear probe", "SAE purity", "label matches", "label verified", "reported"]
         for layer, line in enumerate(lines):
             expected = final.filter(pl.col("layer") == layer).sort(
                 pl.col("stage").replace_strict({s: i for i, s in enumerate(STAGES)})

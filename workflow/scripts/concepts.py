@@ -1,7 +1,6 @@
 """Adaptor: concept activation %, alignment, granularity and ceilings of one (scale, ckpt)."""
 
 import torch
-from threadpoolctl import threadpool_limits
 
 from emergence.analysis.concepts import analyse_checkpoint
 from emergence.analysis.config import AnalysisConfig
@@ -13,9 +12,6 @@ from emergence.logs import setup_logging
 sm = snakemake  # type: ignore[name-defined]  # noqa: F821
 log = setup_logging(sm.log[0])
 torch.set_num_threads(sm.threads)
-# BLAS too (the probe's and Procrustes' linear algebra): more threads than the job's on a busy
-# node made a 15 ms probe fit take 0.3 s.
-threadpool_limits(sm.threads)
 cfg = AnalysisConfig(seed=sm.params.seed, **sm.params.analysis)
 inputs = checkpoint_inputs(scales(sm.config), cfg, sm.wildcards.scale, sm.wildcards.ckpt)
 tables = analyse_checkpoint(inputs, cfg, tau=sm.params.tau)

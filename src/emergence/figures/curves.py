@@ -25,7 +25,8 @@ from emergence.figures.style import MEASURE_NOTES, PER_POINT, column, domain_lab
 
 CEILINGS = {
     "probe": ("linear probe (ceiling)", {"color": "black", "linestyle": ":", "lw": 1.6}),
-    "sae_purity": ("SAE purity (ceiling)", {"color": "0.45", "linestyle": "-.", "lw": 1.3}),
+    # Black too: tab10's grey is a domain's colour (philosophy in the demo).
+    "sae_purity": ("SAE purity (ceiling)", {"color": "black", "linestyle": "-.", "lw": 1.1}),
 }
 """Ceiling stage -> (legend label, line style) for the reference lines of the activation plots."""
 CEILING_VALUES = {"adjusted": "adjusted_pct", "pct": "pct"}

@@ -37,15 +37,16 @@ from emergence.figures.style import (
 )
 
 STAGE_LABELS = {
-    "probe": "linear\nprobe",
-    "sae_purity": "SAE\npurity",
-    "labelled": "label\nmatches",
-    "verified": "label\nverified",
+    "probe": "linear probe",
+    "sae_purity": "SAE purity",
+    "labelled": "label matches",
+    "verified": "label verified",
     "per_point": "reported",
 }
-"""Tick labels of ``emergence.analysis.ceilings.STAGES``: two short lines fit a narrow panel."""
+"""Tick labels of ``emergence.analysis.ceilings.STAGES`` (slanted: five fit a narrow panel)."""
 # Layers are labelled on their line while there is room for the labels.
 MAX_LABELLED_LAYERS = 6
+LABEL_GAP = 6.0  # percentage points between two layer names: one line of 8 pt in a 2-inch panel
 # Relative depth (layer / blocks) onto plasma, stopping at 0.8: its last shades are too light on
 # white.
 DEPTH_CMAP = ListedColormap(colormaps["plasma"](np.linspace(0.0, 0.8, 256)), name="depth")
@@ -71,13 +72,20 @@ def decomposition_figure(
     for ax, (scale, params) in zip(axes, scales.items(), strict=True):
         sub = table.filter(pl.col("scale") == scale)
         ax.set_title(scale_label(scale, params))
-        ax.set_xticks(range(len(STAGES)), [STAGE_LABELS[s] for s in STAGES])
+        ax.set_xticks(
+            range(len(STAGES)),
+            [STAGE_LABELS[s] for s in STAGES],
+            rotation=35,
+            ha="right",
+            rotation_mode="anchor",
+        )
         ax.grid(axis="y", color="0.9", lw=0.6)
         ax.set_axisbelow(True)
         if sub[value].drop_nulls().len() == 0:
             no_data(ax)
             continue
         layers = sorted(sub["layer"].unique())
+        ends: list[tuple[float, str, tuple]] = []
         for layer in layers:
             rows = sub.filter(pl.col("layer") == layer).with_columns(
                 x=pl.col("stage").replace_strict(order, return_dtype=pl.Int64)
@@ -86,15 +94,20 @@ def decomposition_figure(
             depth = layer / max(int(rows["n_layers"].max() or 1), 1)
             xs, ys = column(rows, "x"), column(rows, value)
             ax.plot(xs, ys, color=DEPTH_CMAP(min(max(depth, 0.0), 1.0)), marker="o")
-            if len(layers) <= MAX_LABELLED_LAYERS and ys.size:
-                ax.annotate(
-                    f"L{layer}",
-                    (xs[-1], ys[-1]),
-                    xytext=(4, 0),
-                    textcoords="offset points",
-                    va="center",
-                    color=DEPTH_CMAP(min(max(depth, 0.0), 1.0)),
-                )
+            if len(layers) <= MAX_LABELLED_LAYERS and ys.size and np.isfinite(ys[-1]):
+                ends.append((float(ys[-1]), f"L{layer}", DEPTH_CMAP(min(max(depth, 0.0), 1.0))))
+        # Layer names at the lines' ends, pushed apart where the lines end close together.
+        placed = -np.inf
+        for y, text, color in sorted(ends):
+            placed = max(y, placed + LABEL_GAP)
+            ax.annotate(
+                text,
+                (len(STAGES) - 1, placed),
+                xytext=(5, 0),
+                textcoords="offset points",
+                va="center",
+                color=color,
+            )
         if measure == "adjusted":
             ax.axhline(0.0, color="0.75", lw=0.8, zorder=0)
         ax.set_xlim(-0.4, len(STAGES) - 0.4)
