@@ -29,6 +29,7 @@ from emergence.figures import (
     space_figure,
     time_figure,
 )
+from emergence.figures.decomposition import STAGE_LABELS
 from emergence.figures.style import MEASURE_NOTES
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -367,7 +368,8 @@ def test_decomposition_draws_every_stage_per_layer_at_the_final_step(tables: Tab
         lines = ax.get_lines()
         assert len(lines) == 3  # layers 0, 1 and 2
         ticks = [t.get_text() for t in ax.get_xticklabels()]
-        assert ticks == ["linear probe", "SAE purity", "label matches", "label verified", "reported"]
+        assert ticks == [STAGE_LABELS[stage] for stage in STAGES]
+        assert ticks[0] == "linear probe" and ticks[-1] == "reported"
         for layer, line in enumerate(lines):
             expected = final.filter(pl.col("layer") == layer).sort(
                 pl.col("stage").replace_strict({s: i for i, s in enumerate(STAGES)})

@@ -120,7 +120,14 @@ def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tmp_path):
     # The reference scale against itself: a perfect map.
     own = alignment.filter(scale="tiny-b", layer=2)
     assert own["cka"].to_list() == pytest.approx([1.0] * 3)
-    for figure in ("time", "space", "scale", "alignment", "f1", "granularity"):
+    # Ceilings: every analysed point has the four stages and the four protocols.
+    ceilings = pl.read_csv(tmp_path / "results/tables/ceilings.csv")
+    stages = {"probe", "sae_purity", "labelled", "verified"} | set(activation["protocol"])
+    assert set(ceilings["stage"]) == stages
+    assert ceilings.filter(stage="probe").height == 5 * 3
+    adjusted = activation["pct"] - activation["false_alarm_pct"]
+    assert (activation["adjusted_pct"] - adjusted).abs().max() < 1e-9
+    for figure in ("time", "space", "scale", "decomposition", "alignment", "f1", "granularity"):
         png = tmp_path / f"results/figures/{figure}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (tmp_path / f"results/figures/{figure}.pdf").read_bytes()[:4] == b"%PDF"

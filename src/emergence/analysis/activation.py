@@ -65,34 +65,6 @@ class ActivationRow(NamedTuple):
     ci_high: float
 
 
-def concept_hits(
-    top_latent_N: np.ndarray, domain_N: np.ndarray, matched: Mapping[int, Collection[str]]
-) -> np.ndarray:
-    """bool [N]: the text's top latent (-1: none active) is matched to the text's domain.
-
-    `matched` maps each interpretable latent to the domains it is matched to; latents absent from
-    it (not interpretable, or matched to nothing) never hit.
-    """
-    top_latent_N = np.asarray(top_latent_N)
-    domain_N = np.asarray(domain_N)
-    if top_latent_N.ndim != 1 or top_latent_N.shape != domain_N.shape:
-        raise ValueError(
-            f"concept_hits: top_latent {top_latent_N.shape} and domain {domain_N.shape} must be "
-            "1-D of the same length"
-        )
-    if not np.issubdtype(top_latent_N.dtype, np.integer) and top_latent_N.size:
-        raise ValueError(f"concept_hits: top latents must be integers, got {top_latent_N.dtype}")
-    hit_N = np.zeros(top_latent_N.shape, dtype=bool)
-    for latent, domains in matched.items():
-        # -1 marks "no active latent", not a latent: it must never hit even if a caller keys it.
-        if latent < 0:
-            continue
-        on_N = top_latent_N == latent
-        wanted = {str(d) for d in domains}
-        hit_N[on_N] = [str(d) in wanted for d in domain_N[on_N]]
-    return hit_N
-
-
 def _domain_rng(seed: int, domain: str) -> np.random.Generator:
     # Keyed by the domain's name (CRC-32 of its UTF-8 bytes), not by its position in the table:
     # a domain's CI is then the same whichever other domains are present and in whatever order.
@@ -191,6 +163,8 @@ def latent_claims(
     top_latent_N = np.asarray(top_latent_N)
     if top_latent_N.ndim != 1:
         raise ValueError(f"latent_claims: top latents must be 1-D, got {top_latent_N.shape}")
+    if top_latent_N.size and not np.issubdtype(top_latent_N.dtype, np.integer):
+        raise ValueError(f"latent_claims: top latents must be integers, got {top_latent_N.dtype}")
     column_of = {str(d): j for j, d in enumerate(domains)}
     claims_NM = np.zeros((top_latent_N.size, len(column_of)), dtype=bool)
     for latent, names in latent_domains.items():
