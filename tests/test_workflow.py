@@ -149,7 +149,7 @@ def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tmp_path):
     tau.write_text(TINY.read_text() + "matching: {tau: 0.5}\n")
     rerun = snakemake("--cores", "2", "--configfile", str(tau), workdir=tmp_path)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    downstream = {"concepts": 6, "tables": 1, "figure": 6, "all": 1}
+    downstream = {"concepts": 6, "tables": 1, "figure": 7, "all": 1}
     assert job_counts(rerun.stderr) == {"match": 15, **downstream}
     assert sorted(p.name for p in cache.rglob("*")) == cached
 
