@@ -130,7 +130,9 @@ def one_hot(predicted_N: np.ndarray, domains: Sequence[str]) -> np.ndarray:
     return predicted_N[:, None] == np.asarray([str(d) for d in domains])[None, :]
 
 
-def summarise(claims_NM: np.ndarray, domain_N: np.ndarray, domains: Sequence[str]) -> dict:
+def summarise(
+    claims_NM: np.ndarray, domain_N: np.ndarray, domains: Sequence[str]
+) -> dict[str, float]:
     """The ceilings table's values for one assignment of domains to eval texts (``claims_NM``)."""
     claims_NM = np.asarray(claims_NM, dtype=bool)
     domain_str_N = np.asarray(domain_N).astype(str)
