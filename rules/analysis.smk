@@ -1,5 +1,6 @@
-# Concept activation % under every protocol, alignment to the reference scale and granularity:
-# one job per (scale, ckpt), since the activation file holds every layer; then the run's tables.
+# Concept activation % under every protocol, alignment to the reference scale, granularity and
+# the ceilings (linear probe, SAE purity, the instrument's stages): one job per (scale, ckpt),
+# since the activation file holds every layer; then the run's tables.
 
 
 rule concepts:
@@ -9,6 +10,7 @@ rule concepts:
         activation="results/concepts/{scale}/{ckpt}/activation.csv",
         alignment="results/concepts/{scale}/{ckpt}/alignment.csv",
         granularity="results/concepts/{scale}/{ckpt}/granularity.csv",
+        ceilings="results/concepts/{scale}/{ckpt}/ceilings.csv",
     log:
         "results/logs/concepts/{scale}/{ckpt}.log",
     benchmark:
@@ -19,8 +21,10 @@ rule concepts:
     resources:
         mem_mb=get_concepts_mem_mb,
     params:
-        analysis=config["analysis"],
+        # The figures' measure only chooses what they draw: changing it re-runs no analysis.
+        analysis={k: v for k, v in config["analysis"].items() if k != "measure"},
         seed=config["seed"],
+        tau=config["matching"]["tau"],
     script:
         "../workflow/scripts/concepts.py"
 
@@ -30,6 +34,7 @@ rule tables:
         activation=checkpoint_files("results/concepts/{scale}/{ckpt}/activation.csv"),
         alignment=checkpoint_files("results/concepts/{scale}/{ckpt}/alignment.csv"),
         granularity=checkpoint_files("results/concepts/{scale}/{ckpt}/granularity.csv"),
+        ceilings=checkpoint_files("results/concepts/{scale}/{ckpt}/ceilings.csv"),
         verify=grid_files("results/verify/{scale}/{ckpt}/layer{layer}.csv"),
         models=get_model_dir_inputs(),
     output:
@@ -49,6 +54,11 @@ rule tables:
             category="Tables",
         ),
         verification="results/tables/verification.csv",
+        ceilings=report(
+            "results/tables/ceilings.csv",
+            caption="../report/table_ceilings.rst",
+            category="Tables",
+        ),
     log:
         "results/logs/tables.log",
     conda:

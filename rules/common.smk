@@ -170,6 +170,8 @@ def get_model_dir_inputs():
 
 
 FIGURES = ["time", "space", "scale", "alignment", "f1", "granularity"]
+# Issue 10: what the model holds and what the instrument loses, and the ceilings table.
+FIGURES.append("decomposition")
 
 
 def get_all_targets():
@@ -195,7 +197,7 @@ def summary_message():
         "  labels        results/labels/{scale}/{ckpt}/layer{layer}.json",
         "  verification  results/verify/{scale}/{ckpt}/layer{layer}.csv",
         "  matches       results/matches/{scale}/{ckpt}/layer{layer}.csv",
-        "  tables        results/tables/activation.csv, alignment.csv, granularity.csv",
+        "  tables        results/tables/activation.csv, alignment.csv, granularity.csv, ceilings.csv",
         "  figures       results/figures/*.png (and .pdf)",
         "  report        snakemake --report results/report.html (make demo writes it)",
         "  logs          results/logs/",

@@ -7,6 +7,7 @@ rule figure:
         alignment="results/tables/alignment.csv",
         granularity="results/tables/granularity.csv",
         verification="results/tables/verification.csv",
+        ceilings="results/tables/ceilings.csv",
     output:
         png=report(
             "results/figures/{figure}.png",
@@ -23,5 +24,6 @@ rule figure:
         "../envs/analysis.yaml"
     params:
         f1_threshold=config["autointerp"]["f1_threshold"],
+        measure=config["analysis"]["measure"],
     script:
         "../workflow/scripts/figure.py"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import bootstrap
 
-from emergence.analysis.activation import ActivationRow, activation_pct, concept_hits
+from emergence.analysis.activation import ActivationRow, activation_pct, latent_claims
 
 
 def table(counts: dict[str, tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -22,23 +22,25 @@ def table(counts: dict[str, tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
     return np.array(hits)[order_N], np.array(domains)[order_N]
 
 
-def test_concept_hits_by_latent_and_domain() -> None:
+def test_claims_by_latent_and_domain() -> None:
     top_N = np.array([3, 3, 5, -1, 7, 5, 9, 3])
     domain_N = np.array(["law", "math", "math", "law", "law", "bio", "law", "bio"])
+    domains = ["bio", "law", "math"]
     # Latent 3 matched to two domains hits texts of each; 7 is matched to nothing; 9 is absent
     # (not interpretable); -1 (no active latent) never hits, even if keyed by mistake.
     matched = {3: ("law", "bio"), 5: {"math"}, 7: [], -1: ["law"]}
-    hit_N = concept_hits(top_N, domain_N, matched)
-    assert hit_N.dtype == bool
+    claims_NM = latent_claims(top_N, matched, domains)
+    assert claims_NM.dtype == bool
+    hit_N = claims_NM[np.arange(top_N.size), [domains.index(d) for d in domain_N]]
     assert hit_N.tolist() == [True, False, True, False, False, False, False, True]
 
 
-def test_concept_hits_rejects_bad_inputs() -> None:
-    with pytest.raises(ValueError, match="same length"):
-        concept_hits(np.array([1, 2]), np.array(["a"]), {})
+def test_claims_reject_bad_inputs() -> None:
+    with pytest.raises(ValueError, match="1-D"):
+        latent_claims(np.array([[1, 2]]), {}, ["a"])
     with pytest.raises(ValueError, match="integers"):
-        concept_hits(np.array([1.0, 2.0]), np.array(["a", "b"]), {})
-    assert concept_hits(np.array([], dtype=int), np.array([], dtype=str), {1: ["a"]}).size == 0
+        latent_claims(np.array([1.0, 2.0]), {}, ["a", "b"])
+    assert latent_claims(np.array([], dtype=int), {1: ["a"]}, ["a"]).shape == (0, 1)
 
 
 def test_exact_pct_sorted_domains_and_empty_domain() -> None:

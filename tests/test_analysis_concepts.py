@@ -138,7 +138,7 @@ def test_every_protocol_counts_hits_as_by_hand(artifacts: Path):
     assert inputs.ref_scale == "r" and inputs.space_layer == 0
     assert inputs.scale_ref[1][0] == 2 and inputs.scale_ref[0][0] == 0  # same relative depth
     assert all(Path(p).exists() for p in input_files(inputs))
-    tables = analyse_checkpoint(inputs, cfg)
+    tables = analyse_checkpoint(inputs, cfg, tau=0.3)
     act = tables.activation
     # Own SAE: all four eval texts of a hit; text 15 of b fires a's latent: 3 of 4.
     assert pct(act, "per_point", 1) == {"a": 100.0, "b": 75.0}
@@ -154,6 +154,26 @@ def test_every_protocol_counts_hits_as_by_hand(artifacts: Path):
     assert dict(false_alarms.rows()) == {"a": 25.0, "b": 0.0}
     assert (act["n"] == 4).all()
     assert ((act["ci_low"] <= act["pct"]) & (act["pct"] <= act["ci_high"])).all()
+    # Adjusted: a's 100 % hits less 25 % false alarms; b has none.
+    adjusted = act.filter(protocol="per_point", layer=1).select("domain", "adjusted_pct")
+    assert dict(adjusted.rows()) == {"a": 75.0, "b": 75.0}
+    ref_time = act.filter(protocol="ref_time", layer=1).select("domain", "adjusted_pct")
+    assert dict(ref_time.rows()) == {"a": 75.0, "b": 0.0}
+
+    ceil = {(row["layer"], row["stage"]): row for row in tables.ceilings.iter_rows(named=True)}
+    # Layer 1: the probe and the SAE's majority domains (a for latent 0, b for latent 1, from
+    # the fit texts) both put text 15 with a: 7 of 8 eval texts, 1 false alarm of 4 for a.
+    for stage in ("probe", "sae_purity", "labelled", "verified", "per_point"):
+        row = ceil[(1, stage)]
+        assert (row["n"], row["n_hit"], row["accuracy"]) == (8, 7, 87.5), stage
+        assert row["false_alarm_pct"] == 12.5 and row["adjusted_pct"] == 75.0, stage
+    # The final checkpoint's matches (ref_time): a 100 % (75 adjusted), b 0 %.
+    assert ceil[(1, "ref_time")]["pct"] == 50.0 and ceil[(1, "ref_time")]["adjusted_pct"] == 37.5
+    # Layer 0 is constant: the probe predicts one domain for all (half right, adjusted 0), every
+    # text shares one latent whose fit texts tie 4-4 (no majority), and nothing is labelled.
+    assert (ceil[(0, "probe")]["accuracy"], ceil[(0, "probe")]["adjusted_pct"]) == (50.0, 0.0)
+    assert ceil[(0, "sae_purity")]["n_hit"] == 0
+    assert ceil[(0, "labelled")]["n_hit"] == 0
 
     align = tables.alignment.filter(layer=1).row(0, named=True)
     assert align["ref_layer"] == 2

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from transformers import AutoModelForCausalLM
 
-from emergence.analysis.concepts import ACTIVATION_SCHEMA
+from emergence.analysis.activation import ACTIVATION_SCHEMA
 from emergence.analysis.tables import combine, count_parameters, scale_params
 from emergence.grid import Scale
 
@@ -40,6 +40,10 @@ def test_combine_adds_params_step_and_depth_and_names_bad_files(tmp_path):
         "ci_low": 0.0,
         "ci_high": 75.0,
         "false_alarm_pct": 12.5,
+        "n_false_alarm": 1,
+        "adjusted_pct": 12.5,
+        "adjusted_ci_low": -10.0,
+        "adjusted_ci_high": 60.0,
     }
     part = tmp_path / "a.csv"
     pl.DataFrame([row], schema=ACTIVATION_SCHEMA).write_csv(part)

@@ -123,7 +123,14 @@ def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tmp_path):
     # The reference scale against itself: a perfect map.
     own = alignment.filter(scale="tiny-b", layer=2)
     assert own["cka"].to_list() == pytest.approx([1.0] * 3)
-    for figure in ("time", "space", "scale", "alignment", "f1", "granularity"):
+    # Ceilings: every analysed point has the four stages and the four protocols.
+    ceilings = pl.read_csv(tmp_path / "results/tables/ceilings.csv")
+    stages = {"probe", "sae_purity", "labelled", "verified"} | set(activation["protocol"])
+    assert set(ceilings["stage"]) == stages
+    assert ceilings.filter(stage="probe").height == 5 * 3
+    adjusted = activation["pct"] - activation["false_alarm_pct"]
+    assert (activation["adjusted_pct"] - adjusted).abs().max() < 1e-9
+    for figure in ("time", "space", "scale", "decomposition", "alignment", "f1", "granularity"):
         png = tmp_path / f"results/figures/{figure}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (tmp_path / f"results/figures/{figure}.pdf").read_bytes()[:4] == b"%PDF"
@@ -145,7 +152,7 @@ def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tmp_path):
     tau.write_text(TINY.read_text() + "matching: {tau: 0.5}\n")
     rerun = snakemake("--cores", "2", "--configfile", str(tau), workdir=tmp_path)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    downstream = {"concepts": 6, "tables": 1, "figure": 6, "all": 1}
+    downstream = {"concepts": 6, "tables": 1, "figure": 7, "all": 1}
     assert job_counts(rerun.stderr) == {"match": 15, **downstream}
     assert sorted(p.name for p in cache.rglob("*")) == cached
 

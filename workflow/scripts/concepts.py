@@ -1,4 +1,4 @@
-"""Adaptor: concept activation %, alignment and granularity of one (scale, ckpt)."""
+"""Adaptor: concept activation %, alignment, granularity and ceilings of one (scale, ckpt)."""
 
 import torch
 
@@ -14,9 +14,10 @@ log = setup_logging(sm.log[0])
 torch.set_num_threads(sm.threads)
 cfg = AnalysisConfig(seed=sm.params.seed, **sm.params.analysis)
 inputs = checkpoint_inputs(scales(sm.config), cfg, sm.wildcards.scale, sm.wildcards.ckpt)
-tables = analyse_checkpoint(inputs, cfg)
-for name in ("activation", "alignment", "granularity"):
+tables = analyse_checkpoint(inputs, cfg, tau=sm.params.tau)
+for name in tables._fields:
     with atomic_path(sm.output[name]) as tmp:
         getattr(tables, name).write_csv(tmp)
 per_point = tables.activation.filter(protocol="per_point")
 log.info("per-point concept activation %% by layer and domain:\n%s", per_point)
+log.info("ceilings and stages by layer:\n%s", tables.ceilings)

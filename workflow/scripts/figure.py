@@ -1,19 +1,20 @@
 """Adaptor: draw one figure of the paper from the result tables."""
 
-from emergence.figures import FIGURES, f1_figure, read_tables, save_figure
+from emergence.figures import FIGURES, Settings, read_tables, save_figure
 from emergence.logs import setup_logging
 
 sm = snakemake  # type: ignore[name-defined]  # noqa: F821
 log = setup_logging(sm.log[0])
 tables = read_tables(
-    sm.input.activation, sm.input.alignment, sm.input.granularity, sm.input.verification
+    sm.input.activation,
+    sm.input.alignment,
+    sm.input.granularity,
+    sm.input.verification,
+    sm.input.ceilings,
+    # The teacher's calibration, where the workflow provides it: domains it cannot see are marked.
+    calibration=getattr(sm.input, "calibration", None),
 )
+settings = Settings(measure=sm.params.measure, f1_threshold=sm.params.f1_threshold)
 name = sm.wildcards.figure
-# The F1 histogram marks the configured interpretability threshold, not the paper's default.
-fig = (
-    f1_figure(tables.verification, threshold=sm.params.f1_threshold)
-    if name == "f1"
-    else FIGURES[name](tables)
-)
-save_figure(fig, sm.output.png, sm.output.pdf)
-log.info("figure %s -> %s, %s", name, sm.output.png, sm.output.pdf)
+save_figure(FIGURES[name](tables, settings), sm.output.png, sm.output.pdf)
+log.info("figure %s (%s) -> %s, %s", name, settings, sm.output.png, sm.output.pdf)

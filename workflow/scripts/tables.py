@@ -1,7 +1,6 @@
 """Adaptor: combine the per-checkpoint analysis tables and the verification tables."""
 
-from emergence.analysis.concepts import ACTIVATION_SCHEMA, ALIGNMENT_SCHEMA, GRANULARITY_SCHEMA
-from emergence.analysis.tables import combine, scale_params, verification_table
+from emergence.analysis.tables import POINT_SCHEMAS, combine, scale_params, verification_table
 from emergence.atomic import atomic_path
 from emergence.grid import scales
 from emergence.logs import setup_logging
@@ -11,12 +10,7 @@ log = setup_logging(sm.log[0])
 grid = scales(sm.config)
 model_dirs = sm.params.model_dirs
 meta = {name: (scale_params(s, model_dirs.get(name)), s.num_layers) for name, s in grid.items()}
-schemas = {
-    "activation": ACTIVATION_SCHEMA,
-    "alignment": ALIGNMENT_SCHEMA,
-    "granularity": GRANULARITY_SCHEMA,
-}
-tables = {name: combine(sm.input[name], schema, meta) for name, schema in schemas.items()}
+tables = {name: combine(sm.input[name], schema, meta) for name, schema in POINT_SCHEMAS.items()}
 points = [
     (s.name, c, layer, f"results/verify/{s.name}/{c}/layer{layer}.csv")
     for s in grid.values()

@@ -1,21 +1,57 @@
 """Concept activation %: the share of a domain's texts whose top latent is matched to that domain.
 
 A text is a hit when its top-1 latent is an interpretable latent matched to the text's domain
-(DESIGN step 6). Per domain the hit share carries a percentile bootstrap confidence interval over
+(method §7). Per domain the hit share carries a percentile bootstrap confidence interval over
 that domain's texts.
+
+The hit share alone cannot tell a concept from a collapse: when every text lands on one latent
+matched to domain d, d reads 100 %. Beside it stands the **selectivity-adjusted** activation,
+the hit % on d's texts minus the false-alarm % (the share of the *other* domains' texts that land
+on d's latents), a difference of a true- and a false-positive rate (Youden's J): 0 for a collapse
+or for chance, equal to the hit % when no other domain's text is claimed for d.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Collection, Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+import polars as pl
+
+from emergence.analysis.config import MEASURES
+from emergence.analysis.keys import POINT_KEYS
 
 # Resampled indices are drawn in blocks of at most this many, so that memory stays bounded
 # however many texts a domain has.
 BOOTSTRAP_BLOCK = 1 << 22
+
+ACTIVATION_SCHEMA: dict[str, Any] = {
+    **POINT_KEYS,
+    "domain": pl.String,
+    "protocol": pl.String,
+    "n": pl.Int64,
+    "n_hit": pl.Int64,
+    "pct": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+    "false_alarm_pct": pl.Float64,
+    "n_false_alarm": pl.Int64,
+    "adjusted_pct": pl.Float64,
+    "adjusted_ci_low": pl.Float64,
+    "adjusted_ci_high": pl.Float64,
+}
+"""Columns of the activation table: one row per (grid point, domain, protocol)."""
+
+
+def measure_columns(measure: str) -> tuple[str, str, str]:
+    """The (value, CI low, CI high) columns of the activation table that draw ``measure``."""
+    if measure == "pct":
+        return "pct", "ci_low", "ci_high"
+    if measure == "adjusted":
+        return "adjusted_pct", "adjusted_ci_low", "adjusted_ci_high"
+    raise ValueError(f"unknown activation measure {measure!r}: use one of {', '.join(MEASURES)}")
 
 
 class ActivationRow(NamedTuple):
@@ -27,34 +63,6 @@ class ActivationRow(NamedTuple):
     pct: float  # 100 * n_hit / n
     ci_low: float
     ci_high: float
-
-
-def concept_hits(
-    top_latent_N: np.ndarray, domain_N: np.ndarray, matched: Mapping[int, Collection[str]]
-) -> np.ndarray:
-    """bool [N]: the text's top latent (-1: none active) is matched to the text's domain.
-
-    `matched` maps each interpretable latent to the domains it is matched to; latents absent from
-    it (not interpretable, or matched to nothing) never hit.
-    """
-    top_latent_N = np.asarray(top_latent_N)
-    domain_N = np.asarray(domain_N)
-    if top_latent_N.ndim != 1 or top_latent_N.shape != domain_N.shape:
-        raise ValueError(
-            f"concept_hits: top_latent {top_latent_N.shape} and domain {domain_N.shape} must be "
-            "1-D of the same length"
-        )
-    if not np.issubdtype(top_latent_N.dtype, np.integer) and top_latent_N.size:
-        raise ValueError(f"concept_hits: top latents must be integers, got {top_latent_N.dtype}")
-    hit_N = np.zeros(top_latent_N.shape, dtype=bool)
-    for latent, domains in matched.items():
-        # -1 marks "no active latent", not a latent: it must never hit even if a caller keys it.
-        if latent < 0:
-            continue
-        on_N = top_latent_N == latent
-        wanted = {str(d) for d in domains}
-        hit_N[on_N] = [str(d) in wanted for d in domain_N[on_N]]
-    return hit_N
 
 
 def _domain_rng(seed: int, domain: str) -> np.random.Generator:
@@ -119,4 +127,117 @@ def activation_pct(
         counts_B = _bootstrap_hit_counts(n, n_hit, n_boot, _domain_rng(seed, name))
         low, high = np.percentile(100.0 * counts_B / n, quantiles)
         rows.append(ActivationRow(name, n, n_hit, 100.0 * n_hit / n, float(low), float(high)))
+    return rows
+
+
+class SelectivityRow(NamedTuple):
+    """Hit %, false-alarm % and their difference for one domain, with bootstrap CIs.
+
+    Undefined values are nan: every value for a domain without texts, the false-alarm and
+    adjusted values when no other domain has texts.
+    """
+
+    domain: str
+    n: int  # texts of the domain
+    n_hit: int  # of which claimed for the domain (hits)
+    pct: float  # 100 * n_hit / n
+    ci_low: float
+    ci_high: float
+    false_alarm_pct: float  # 100 * n_false_alarm / (other domains' texts)
+    n_false_alarm: int  # other domains' texts claimed for the domain
+    adjusted_pct: float  # pct - false_alarm_pct
+    adjusted_ci_low: float
+    adjusted_ci_high: float
+
+
+def latent_claims(
+    top_latent_N: np.ndarray,
+    latent_domains: Mapping[int, Collection[str]],
+    domains: Sequence[str],
+) -> np.ndarray:
+    """bool [N, M]: text i's top latent (-1: none active) is assigned domain ``domains[j]``.
+
+    ``latent_domains`` maps a latent to the domains it stands for (e.g. the domains it is matched
+    to); absent latents, unknown domains and -1 claim nothing.
+    """
+    top_latent_N = np.asarray(top_latent_N)
+    if top_latent_N.ndim != 1:
+        raise ValueError(f"latent_claims: top latents must be 1-D, got {top_latent_N.shape}")
+    if top_latent_N.size and not np.issubdtype(top_latent_N.dtype, np.integer):
+        raise ValueError(f"latent_claims: top latents must be integers, got {top_latent_N.dtype}")
+    column_of = {str(d): j for j, d in enumerate(domains)}
+    claims_NM = np.zeros((top_latent_N.size, len(column_of)), dtype=bool)
+    for latent, names in latent_domains.items():
+        if latent < 0:
+            continue
+        on_N = top_latent_N == latent
+        for name in names:
+            if str(name) in column_of:
+                claims_NM[on_N, column_of[str(name)]] = True
+    return claims_NM
+
+
+def selectivity(
+    claims_NM: np.ndarray,
+    domain_N: np.ndarray,
+    domains: Sequence[str],
+    *,
+    n_boot: int = 1000,
+    ci: float = 0.95,
+    seed: int = 0,
+) -> list[SelectivityRow]:
+    """Per domain of ``domains`` (the columns of ``claims_NM``): hit, false-alarm and adjusted %.
+
+    The hit % and its CI are exactly those of ``activation_pct`` on the same hits. The adjusted
+    CI resamples the domain's texts and, independently, the other domains' texts (a bootstrap
+    stratified by "own domain or not") from the same generator, drawn after the hits.
+    """
+    claims_NM = np.asarray(claims_NM, dtype=bool)
+    domain_str_N = np.asarray(domain_N).astype(str)
+    names = [str(d) for d in domains]
+    if claims_NM.shape != (domain_str_N.size, len(names)) or domain_str_N.ndim != 1:
+        raise ValueError(
+            f"selectivity: claims {claims_NM.shape} must be [texts {domain_str_N.shape}, "
+            f"domains {len(names)}]"
+        )
+    if not 0 < ci < 1:
+        raise ValueError(f"selectivity: ci must be in (0, 1), got {ci}")
+    if n_boot < 1:
+        raise ValueError(f"selectivity: n_boot must be >= 1, got {n_boot}")
+    quantiles = [50 * (1 - ci), 50 * (1 + ci)]
+    nan = float("nan")
+    rows = []
+    for j, name in enumerate(names):
+        own_N = domain_str_N == name
+        n, n_other = int(own_N.sum()), int((~own_N).sum())
+        n_hit = int(claims_NM[own_N, j].sum())
+        n_fa = int(claims_NM[~own_N, j].sum())
+        if n == 0:
+            rows.append(SelectivityRow(name, 0, 0, nan, nan, nan, nan, n_fa, nan, nan, nan))
+            continue
+        rng = _domain_rng(seed, name)
+        hit_pct_B = 100.0 * _bootstrap_hit_counts(n, n_hit, n_boot, rng) / n
+        low, high = np.percentile(hit_pct_B, quantiles)
+        pct = 100.0 * n_hit / n
+        fa_pct = adjusted = adj_low = adj_high = nan
+        if n_other:
+            fa_pct = 100.0 * n_fa / n_other
+            adjusted = pct - fa_pct
+            fa_pct_B = 100.0 * _bootstrap_hit_counts(n_other, n_fa, n_boot, rng) / n_other
+            adj_low, adj_high = np.percentile(hit_pct_B - fa_pct_B, quantiles)
+        rows.append(
+            SelectivityRow(
+                name,
+                n,
+                n_hit,
+                pct,
+                float(low),
+                float(high),
+                fa_pct,
+                n_fa,
+                adjusted,
+                float(adj_low),
+                float(adj_high),
+            )
+        )
     return rows

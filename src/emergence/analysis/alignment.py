@@ -8,9 +8,12 @@ map, and linear CKA (which needs no map), say how similar the two representation
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+import polars as pl
+
+from emergence.analysis.keys import POINT_KEYS
 
 # Below this share of the data's energy (sum of squares) the spread about the mean is round-off,
 # not signal (e.g. layer 0 when every probe ends in the same token): the data are then treated as
@@ -18,6 +21,16 @@ import numpy as np
 ZERO_VARIANCE_RTOL = 1e-12
 # The same criterion for the norm of a single difference vector (the square root of the above).
 ZERO_NORM_RTOL = 1e-6
+
+ALIGNMENT_SCHEMA: dict[str, Any] = {
+    **POINT_KEYS,
+    "ref_scale": pl.String,
+    "ref_layer": pl.Int64,
+    "cka": pl.Float64,
+    "residual": pl.Float64,
+    "cosine": pl.Float64,
+}
+"""Columns of the alignment table: one row per grid point with a reference scale to face."""
 
 
 class Procrustes(NamedTuple):

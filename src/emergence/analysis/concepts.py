@@ -1,4 +1,4 @@
-"""Concept activation %, alignment and granularity of one (scale, checkpoint): DESIGN steps 6-8.
+"""Concept activation %, alignment and granularity of one (scale, checkpoint): method §7-8.
 
 One call covers every layer of the checkpoint, because the activation file holds them all and
 the scale axis needs the reference model's activations of the same checkpoint: reading each
@@ -10,6 +10,9 @@ Protocols (all on the eval split; SAEs, labels and Procrustes maps come from the
 - ``ref_space``: the SAE and matches of the reference layer of the same checkpoint;
 - ``ref_scale``: activations mapped by orthogonal Procrustes into the reference scale's space at
   the layer of the same relative depth, then its SAE and matches.
+
+Beside them, the ceilings of every layer (``emergence.analysis.ceilings``): what a linear probe
+and the per-point SAE's latents hold of the domains, and what labelling and verification keep.
 """
 
 from __future__ import annotations
@@ -21,60 +24,37 @@ import numpy as np
 import polars as pl
 import torch
 
-from emergence.analysis.activation import activation_pct, concept_hits
+from emergence.analysis.activation import ACTIVATION_SCHEMA, latent_claims, selectivity
 from emergence.analysis.alignment import (
+    ALIGNMENT_SCHEMA,
     alignment_scores,
     apply_procrustes,
     fit_procrustes,
     linear_cka,
 )
+from emergence.analysis.ceilings import (
+    CEILINGS_SCHEMA,
+    label_domains,
+    majority_domains,
+    one_hot,
+    probe_predictions,
+    summarise,
+)
 from emergence.analysis.config import AnalysisConfig
-from emergence.analysis.granularity import classify_latent
+from emergence.analysis.granularity import GRANULARITY_SCHEMA, classify_latent
 from emergence.analysis.plan import CheckpointInputs
 from emergence.autointerp.io import read_labels
 from emergence.matching import matched_domains, read_matches
 from emergence.sae import load_sae, read_layer
 
-ACTIVATION_SCHEMA: dict[str, Any] = {
-    "scale": pl.String,
-    "ckpt": pl.String,
-    "layer": pl.Int64,
-    "domain": pl.String,
-    "protocol": pl.String,
-    "n": pl.Int64,
-    "n_hit": pl.Int64,
-    "pct": pl.Float64,
-    "ci_low": pl.Float64,
-    "ci_high": pl.Float64,
-    "false_alarm_pct": pl.Float64,
-}
-ALIGNMENT_SCHEMA: dict[str, Any] = {
-    "scale": pl.String,
-    "ckpt": pl.String,
-    "layer": pl.Int64,
-    "ref_scale": pl.String,
-    "ref_layer": pl.Int64,
-    "cka": pl.Float64,
-    "residual": pl.Float64,
-    "cosine": pl.Float64,
-}
-GRANULARITY_SCHEMA: dict[str, Any] = {
-    "scale": pl.String,
-    "ckpt": pl.String,
-    "layer": pl.Int64,
-    "n_interpretable": pl.Int64,
-    "n_token": pl.Int64,
-    "n_concept": pl.Int64,
-    "token_share": pl.Float64,
-}
-
 
 class CheckpointTables(NamedTuple):
-    """The three per-checkpoint tables (columns: the *_SCHEMA dicts)."""
+    """The per-checkpoint tables (columns: the *_SCHEMA dicts)."""
 
     activation: pl.DataFrame
     alignment: pl.DataFrame
     granularity: pl.DataFrame
+    ceilings: pl.DataFrame
 
 
 class _Reader:
@@ -116,44 +96,56 @@ def _split_rows(
     return tuple(x_ND[[row_of[int(s)] for s in ids]] for ids in (fit_ids, eval_ids))
 
 
-def analyse_checkpoint(inputs: CheckpointInputs, cfg: AnalysisConfig) -> CheckpointTables:
-    """Activation % (four protocols), alignment to the reference scale and granularity."""
+def analyse_checkpoint(
+    inputs: CheckpointInputs, cfg: AnalysisConfig, *, tau: float
+) -> CheckpointTables:
+    """Activation % (four protocols), alignment to the reference scale, granularity and the
+    ceilings; ``tau`` is the matching threshold that made the matches (for the ``labelled``
+    stage, which ignores verification)."""
     samples = pl.read_parquet(inputs.samples, columns=["sample_id", "domain", "split", "text"])
     domains = sorted(set(samples["domain"].to_list()))
     fit_ids = samples.filter(split="fit")["sample_id"].to_numpy()
     eval_ids = samples.filter(split="eval")["sample_id"].to_numpy()
+    fit_domain = samples.filter(split="fit")["domain"].to_numpy()
     eval_domain = samples.filter(split="eval")["domain"].to_numpy()
     text_of = dict(zip(samples["sample_id"].to_list(), samples["text"].to_list(), strict=True))
     reader = _Reader()
     activation: list[dict[str, Any]] = []
     alignment: list[dict[str, Any]] = []
     granularity: list[dict[str, Any]] = []
+    ceilings: list[dict[str, Any]] = []
     key = {"scale": inputs.scale, "ckpt": inputs.ckpt}
 
+    def stage(layer: int, name: str, claims_NM: np.ndarray) -> None:
+        ceilings.append(
+            {**key, "layer": layer, "stage": name, **summarise(claims_NM, eval_domain, domains)}
+        )
+
     def add(layer: int, protocol: str, top_N: np.ndarray, matched: Mapping[int, set[str]]) -> None:
-        hit_N = concept_hits(top_N, eval_domain, matched)
-        rows = activation_pct(
-            hit_N, eval_domain, n_boot=cfg.n_boot, ci=cfg.ci, seed=cfg.seed, domains=domains
+        claims_NM = latent_claims(top_N, matched, domains)
+        rows = selectivity(
+            claims_NM, eval_domain, domains, n_boot=cfg.n_boot, ci=cfg.ci, seed=cfg.seed
         )
         for row in rows:
-            # The same latents firing on other domains' texts: a reference SAE onto which an
-            # untrained model's texts all collapse "hits" every text of its latent's domain.
-            others_N = eval_domain != row.domain
-            to_domain_N = concept_hits(top_N, np.full(top_N.shape, row.domain), matched)
-            false_alarm = 100.0 * to_domain_N[others_N].mean() if others_N.any() else np.nan
-            activation.append(
-                {
-                    **key,
-                    "layer": layer,
-                    "protocol": protocol,
-                    **row._asdict(),
-                    "false_alarm_pct": float(false_alarm),
-                }
-            )
+            activation.append({**key, "layer": layer, "protocol": protocol, **row._asdict()})
+        stage(layer, protocol, claims_NM)
 
     for layer, files in sorted(inputs.points.items()):
         x_fit, x_eval = _split_rows(inputs.activations, layer, fit_ids, eval_ids)
-        add(layer, "per_point", reader.top_latent(files.sae, x_eval), reader.matched(files.matches))
+        probe_N = probe_predictions(x_fit, fit_domain, x_eval, seed=cfg.seed)
+        stage(layer, "probe", one_hot(probe_N, domains))
+        top_N = reader.top_latent(files.sae, x_eval)
+        majority = majority_domains(reader.top_latent(files.sae, x_fit), fit_domain)
+        stage(
+            layer,
+            "sae_purity",
+            latent_claims(top_N, {k: {v} for k, v in majority.items()}, domains),
+        )
+        matches = reader.matches(files.matches)
+        stage(layer, "labelled", latent_claims(top_N, label_domains(matches, tau), domains))
+        verified = label_domains(matches.filter(pl.col("interpretable")), tau)
+        stage(layer, "verified", latent_claims(top_N, verified, domains))
+        add(layer, "per_point", top_N, reader.matched(files.matches))
         if layer in inputs.time_ref:
             ref = inputs.time_ref[layer]
             add(layer, "ref_time", reader.top_latent(ref.sae, x_eval), reader.matched(ref.matches))
@@ -189,6 +181,7 @@ def analyse_checkpoint(inputs: CheckpointInputs, cfg: AnalysisConfig) -> Checkpo
         pl.DataFrame(activation, schema=ACTIVATION_SCHEMA),
         pl.DataFrame(alignment, schema=ALIGNMENT_SCHEMA),
         pl.DataFrame(granularity, schema=GRANULARITY_SCHEMA),
+        pl.DataFrame(ceilings, schema=CEILINGS_SCHEMA),
     )
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 from emergence.ranges import Ge, Gt, Le, NonNegativeInt, OpenFraction, PositiveInt
 from emergence.settings import check_fields
+
+MEASURES = ("adjusted", "pct")
+"""Concept-activation measures a figure can draw: selectivity-adjusted % or the hit % alone."""
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,12 @@ class AnalysisConfig:
     # A domain has emerged in a training run at the first checkpoint where its concept
     # activation reaches this percentage (the emergence step, reported per seed).
     emergence_level: Annotated[float, Ge(0), Le(100)] = 50.0
-    # Seed of the bootstrap.
+    # Seed of the bootstrap and of the linear probe behind the ceilings.
     seed: NonNegativeInt = 0
+    # What the time, space, scale and decomposition figures draw as concept activation:
+    # "adjusted" (hit % minus false-alarm %, about 0 for a model whose texts all land on one
+    # latent) or "pct" (the hit % alone, the paper's measure). Both are in the tables.
+    measure: Literal["adjusted", "pct"] = "adjusted"
 
     def __post_init__(self) -> None:
         check_fields(self)

@@ -11,9 +11,22 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import polars as pl
+
+from emergence.analysis.keys import POINT_KEYS
 
 WORD = re.compile(r"\w+")
+
+GRANULARITY_SCHEMA: dict[str, Any] = {
+    **POINT_KEYS,
+    "n_interpretable": pl.Int64,
+    "n_token": pl.Int64,
+    "n_concept": pl.Int64,
+    "token_share": pl.Float64,
+}
+"""Columns of the granularity table: one row per grid point."""
 
 
 class Granularity(NamedTuple):
