@@ -10,17 +10,9 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from emergence.activations import MissingLayerError, read_layer
 from emergence.provenance import provenance
-from emergence.sae import (
-    MissingLayerError,
-    SaeConfig,
-    load_sae,
-    metrics_path,
-    read_layer,
-    read_metrics,
-    save_sae,
-    train_sae,
-)
+from emergence.sae import SaeConfig, load_sae, metrics_path, read_metrics, save_sae, train_sae
 
 
 def write_activations(path: Path, dtype: torch.dtype = torch.float32) -> dict[int, torch.Tensor]:

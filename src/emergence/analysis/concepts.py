@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 import torch
 
+from emergence.activations import read_layer
 from emergence.analysis.activation import activation_pct, concept_hits
 from emergence.analysis.alignment import (
     alignment_scores,
@@ -33,7 +34,7 @@ from emergence.analysis.granularity import classify_latent
 from emergence.analysis.plan import CheckpointInputs
 from emergence.autointerp.io import read_labels
 from emergence.matching import matched_domains, read_matches
-from emergence.sae import load_sae, read_layer
+from emergence.sae import load_sae
 
 ACTIVATION_SCHEMA: dict[str, Any] = {
     "scale": pl.String,
