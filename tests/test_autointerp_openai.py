@@ -26,6 +26,7 @@ from emergence.autointerp import (
     activity,
     autointerp,
 )
+from emergence.autointerp.teacher import ChatRequest
 
 MODEL = "test/teacher-model"
 # (status, body, delay in seconds, extra headers)
@@ -287,3 +288,16 @@ def test_autointerp_over_http_with_a_garbage_answering_latent(server, tmp_path):
     assert bio["f1"] == 1.0 and bio["interpretable"] and bio["n_failed"] == 0
     assert law["n_failed"] == 8 and law["f1"] is None and not law["interpretable"]
     assert bio["verify_prompt_tokens"] == 80 and result.labels[0]["label_usage"]["prompts"] == 1
+
+
+def test_each_retry_against_a_dead_server_is_logged_at_once(caplog):
+    nobody = f"http://127.0.0.1:{free_port()}/v1"
+    be = OpenAIBackend(
+        OpenAIConfig(model=MODEL, base_url=nobody, check_model=False, max_retries=2, backoff_s=0.01)
+    )
+    with caplog.at_level("WARNING", logger="emergence.autointerp.openai_teacher"):
+        (completion,) = be.complete([ChatRequest([{"role": "user", "content": "hi"}], "x", {})])
+    assert completion.text is None and "gave up after 3 attempts" in completion.error
+    retries = [r.getMessage() for r in caplog.records]
+    assert len(retries) == 2
+    assert "retry 1 of 2" in retries[0] and nobody in retries[0]

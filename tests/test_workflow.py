@@ -29,6 +29,21 @@ def job_counts(output: str) -> dict[str, int]:
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)}
 
 
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """One finished test-size run, shared: each test works on its own copy (`clone`)."""
+    workdir = tmp_path_factory.mktemp("tiny-run")
+    return workdir, snakemake("--cores", "2", "--configfile", str(TINY), workdir=workdir)
+
+
+def clone(tiny_run: tuple[Path, subprocess.CompletedProcess], to: Path) -> Path:
+    """A copy of the shared finished run, modification times and Snakemake's records included."""
+    workdir, result = tiny_run
+    assert result.returncode == 0, result.stderr[-3000:]
+    shutil.copytree(workdir, to, symlinks=True, dirs_exist_ok=True)
+    return to
+
+
 @pytest.mark.parametrize(
     ("configfile", "n_points", "expected"),
     [
@@ -55,9 +70,10 @@ def test_dry_run_lists_extraction_over_every_scale_and_checkpoint(
         assert path in result.stdout
 
 
-def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tmp_path):
-    result = snakemake("--cores", "2", "--configfile", str(TINY), workdir=tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
+@pytest.mark.slow
+def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tiny_run, tmp_path):
+    result = tiny_run[1]
+    clone(tiny_run, tmp_path)
     assert "emergence: done." in result.stdout + result.stderr
     samples = pl.read_parquet(tmp_path / "results/data/samples.parquet")
     assert len(samples) == 9 * 12
