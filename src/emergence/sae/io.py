@@ -74,6 +74,10 @@ def load_sae(path: PathLike, device: str | torch.device = "cpu") -> LoadedSae:
                 f"missing tensors {missing})"
             )
         tensors = {name: f.get_tensor(name) for name in SAE_TENSOR_NAMES}
+    # A NaN weight makes every code NaN, and NaN passes no "value <= 0" test: refuse it here.
+    bad = [name for name, t in tensors.items() if not bool(torch.isfinite(t).all())]
+    if bad:
+        raise ValueError(f"{path}: SAE tensors {bad} hold NaN or infinite values; retrain it")
     try:
         cfg = SaeConfig.from_dict(json.loads(meta["config"]))
         provenance = json.loads(meta.get("provenance", "{}"))
