@@ -116,7 +116,7 @@ def test_an_sae_with_a_nan_weight_is_refused_naming_the_file(tmp_path: Path) -> 
     path = tmp_path / "layer1.safetensors"
     save_sae(path, result.sae, result.metrics, {"stage": "sae"})
     with safe_open(str(path), framework="pt") as f:
-        tensors = {name: f.get_tensor(name) for name in f.keys()}
+        tensors = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118
         metadata = f.metadata()
     tensors["W_dec"][3, 1] = float("nan")
     save_file(tensors, str(path), metadata=metadata)
