@@ -47,8 +47,8 @@ if config["samples"]["source"] == "file" and not os.path.isfile(
         f"{os.getcwd()}); it is the probe-text file of samples.source 'file'"
     )
 
-# Without --use-conda (or a container) jobs run in this very environment: a run without vLLM
-# stops before its first job (onstart, below), not in the first labelling job after the
+# Without --use-conda (or a container) local jobs run in this very environment: a run without
+# vLLM stops before its first job (onstart, below), not in the first labelling job after the
 # teacher's weights were downloaded; a dry run says so.
 VLLM_MISSING = (
     f"teacher.backend is 'vllm' but vllm is not installed in {sys.prefix}: pip install vllm, "
@@ -60,7 +60,7 @@ VLLM_MISSING = (
 )
 if VLLM_MISSING:
     print(
-        f"WARNING: {VLLM_MISSING}; a run would stop before its first job",
+        f"WARNING: {VLLM_MISSING}; a local run that labels latents stops before its first job",
         file=sys.stderr,
     )
 ANALYSIS = AnalysisConfig(seed=config["seed"], **config["analysis"])
@@ -88,7 +88,15 @@ rule all:
 
 
 onstart:
-    if VLLM_MISSING:
+    # Only where jobs run in this environment and labelling is due: `snakemake prefetch` on a
+    # login node without vLLM, or a SLURM run whose GPU nodes have it, go ahead.
+    if (
+        VLLM_MISSING
+        and workflow.local_exec
+        and any(
+            job.rule.name == "autointerp" for job in workflow.dag.needrun_jobs()
+        )
+    ):
         raise WorkflowError(VLLM_MISSING)
 
 

@@ -336,3 +336,8 @@ def test_the_vllm_backend_without_vllm_stops_before_any_job(tmp_path):
     assert run.returncode != 0
     assert "pip install vllm" in run.stderr
     assert not (tmp_path / "results").exists()
+    # Work that labels nothing (the probe texts here; a pre-fetch on a login node) goes ahead.
+    target = "results/data/samples.parquet"
+    part = snakemake(target, "--cores", "1", "--configfile", str(config), workdir=tmp_path)
+    assert part.returncode == 0, part.stderr[-3000:]
+    assert (tmp_path / target).exists()
