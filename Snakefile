@@ -1,8 +1,10 @@
 # emergence: when and where interpretable concepts are born inside language models.
 # The library (src/emergence) owns the science; these rules own the wiring.
+import importlib.util
 import os
 import sys
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, update_config
 
 min_version("9.20")
@@ -39,6 +41,33 @@ config.update(
     )
 )
 SCALES = resolve_scales(config)
+
+# The probe file is the samples job's input. Snakemake would skip, not fail, a finished job whose
+# input is missing: results from the previous source would silently stay.
+if config["samples"]["source"] == "file" and not os.path.isfile(
+    config["samples"]["path"]
+):
+    raise WorkflowError(
+        f"samples.path: {config['samples']['path']!r} does not exist (relative to "
+        f"{os.getcwd()}); it is the probe-text file of samples.source 'file'"
+    )
+
+# Without --use-conda (or a container) local jobs run in this very environment: a run without
+# vLLM stops before its first job (onstart, below), not in the first labelling job after the
+# teacher's weights were downloaded; a dry run says so.
+VLLM_MISSING = (
+    f"teacher.backend is 'vllm' but vllm is not installed in {sys.prefix}: pip install vllm, "
+    "run with --use-conda (envs/vllm.yaml), or use teacher.backend 'openai' with a server"
+    if config["teacher"]["backend"] == "vllm"
+    and not workflow.deployment_settings.deployment_method
+    and importlib.util.find_spec("vllm") is None
+    else None
+)
+if VLLM_MISSING:
+    print(
+        f"WARNING: {VLLM_MISSING}; a local run that labels latents stops before its first job",
+        file=sys.stderr,
+    )
 ANALYSIS = AnalysisConfig(seed=config["seed"], **config["analysis"])
 
 
@@ -62,6 +91,19 @@ rule all:
     default_target: True
     input:
         get_all_targets(),
+
+
+onstart:
+    # Only where jobs run in this environment and labelling is due: `snakemake prefetch` on a
+    # login node without vLLM, or a SLURM run whose GPU nodes have it, go ahead.
+    if (
+        VLLM_MISSING
+        and workflow.local_exec
+        and any(
+            job.rule.name == "autointerp" for job in workflow.dag.needrun_jobs()
+        )
+    ):
+        raise WorkflowError(VLLM_MISSING)
 
 
 onsuccess:

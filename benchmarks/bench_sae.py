@@ -40,7 +40,8 @@ import torch
 
 os.environ.setdefault("SPARSIFY_DISABLE_TRITON", "1")
 
-from emergence.sae import SaeConfig, read_layer, train_sae
+from emergence.activations import read_layer
+from emergence.sae import SaeConfig, train_sae
 
 H, K = 512, 1
 

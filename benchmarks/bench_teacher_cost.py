@@ -64,12 +64,13 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 import polars as pl
 
+from emergence.activations import read_layer
 from emergence.autointerp import AnswerCache, AutoInterpConfig, ChatTeacher, autointerp
 from emergence.autointerp.examples import Activity
 from emergence.autointerp.io import codes_by_split
 from emergence.autointerp.prompts import load_template
 from emergence.autointerp.teacher import ChatRequest, Completion
-from emergence.sae import load_sae, read_layer
+from emergence.sae import load_sae
 
 # A fixed answer of the recording backend: a typical 4-word label (the prompt asks for 1-5 words;
 # the demo's embedding-teacher labels have 1-3).

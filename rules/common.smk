@@ -172,12 +172,21 @@ def get_model_dir_inputs():
 FIGURES = ["time", "space", "scale", "alignment", "f1", "granularity"]
 # Issue 10: what the model holds and what the instrument loses, and the ceilings table.
 FIGURES.append("decomposition")
+TABLES = ["activation", "alignment", "granularity", "verification", "ceilings"]
 
 
 def get_all_targets():
+    # Every file a user or the report reads, not only the last ones: Snakemake rebuilds a
+    # missing file only when a target needs it, and a present figure does not need its table.
     targets = [
         "results/data/samples.parquet",
+        *checkpoint_files("results/activations/{scale}/{ckpt}.safetensors"),
         *grid_files("results/sae/{scale}/{ckpt}/layer{layer}.safetensors"),
+        *grid_files("results/sae/{scale}/{ckpt}/layer{layer}.json"),
+        *grid_files("results/labels/{scale}/{ckpt}/layer{layer}.json"),
+        *grid_files("results/verify/{scale}/{ckpt}/layer{layer}.csv"),
+        *grid_files("results/matches/{scale}/{ckpt}/layer{layer}.csv"),
+        *[f"results/tables/{t}.csv" for t in TABLES],
         *[f"results/figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")],
     ]
     if scales_with("micro"):

@@ -76,3 +76,12 @@ def test_codes_by_split_and_artifacts_roundtrip(tmp_path):
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(ValueError, match="not a labels file"):
         read_labels(tmp_path / "bad.json")
+
+
+@pytest.mark.parametrize("content", ["", "latent,f1\n0,0.5\n"])
+def test_a_damaged_verification_csv_names_its_path(tmp_path, content):
+    path = tmp_path / "verify" / "tiny-b" / "step16" / "layer2.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(content)
+    with pytest.raises(ValueError, match=rf"{path}: not a readable verification table"):
+        read_verification(path)

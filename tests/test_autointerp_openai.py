@@ -26,6 +26,7 @@ from emergence.autointerp import (
     activity,
     autointerp,
 )
+from emergence.autointerp.teacher import ChatRequest
 
 MODEL = "test/teacher-model"
 # (status, body, delay in seconds, extra headers)
@@ -97,10 +98,12 @@ class Server:
                 try:
                     status, payload, delay, headers = server.script(body, attempt)
                     time.sleep(delay)
-                    self._send(status, payload, headers)
                 finally:
+                    # Before the reply goes out: once the client has it, it may send the next
+                    # request, which must not find this one still counted.
                     with server.lock:
                         server.in_flight -= 1
+                self._send(status, payload, headers)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -235,15 +238,20 @@ def test_bad_request_is_not_retried(server):
 
 
 def test_concurrency_is_bounded(server):
+    # Every request waits until three are in flight at once: the client reaches its bound
+    # whatever the thread scheduling (a serial client breaks the barrier and fails), and the
+    # server's count can show whether it ever exceeds it.
+    together = threading.Barrier(3, timeout=10)
+
     def script(body: dict[str, Any], attempt: int) -> Reply:
-        status, payload, _, headers = default_script(body, attempt)
-        return status, payload, 0.05, headers
+        together.wait()
+        return default_script(body, attempt)
 
     server.script = script
-    teacher = ChatTeacher(backend(server, concurrency=3), AnswerCache(None))
+    teacher = ChatTeacher(backend(server, concurrency=3, timeout_s=20.0), AnswerCache(None))
     answers = teacher.label([LabelRequest([f"text {i}"], []) for i in range(12)])
     assert all(a.label == "law" for a in answers)
-    assert 1 < server.max_in_flight <= 3
+    assert server.max_in_flight == 3
 
 
 def test_autointerp_over_http_with_a_garbage_answering_latent(server, tmp_path):
@@ -280,3 +288,16 @@ def test_autointerp_over_http_with_a_garbage_answering_latent(server, tmp_path):
     assert bio["f1"] == 1.0 and bio["interpretable"] and bio["n_failed"] == 0
     assert law["n_failed"] == 8 and law["f1"] is None and not law["interpretable"]
     assert bio["verify_prompt_tokens"] == 80 and result.labels[0]["label_usage"]["prompts"] == 1
+
+
+def test_each_retry_against_a_dead_server_is_logged_at_once(caplog):
+    nobody = f"http://127.0.0.1:{free_port()}/v1"
+    be = OpenAIBackend(
+        OpenAIConfig(model=MODEL, base_url=nobody, check_model=False, max_retries=2, backoff_s=0.01)
+    )
+    with caplog.at_level("WARNING", logger="emergence.autointerp.openai_teacher"):
+        (completion,) = be.complete([ChatRequest([{"role": "user", "content": "hi"}], "x", {})])
+    assert completion.text is None and "gave up after 3 attempts" in completion.error
+    retries = [r.getMessage() for r in caplog.records]
+    assert len(retries) == 2
+    assert "retry 1 of 2" in retries[0] and nobody in retries[0]

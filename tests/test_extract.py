@@ -9,11 +9,11 @@ import torch
 from safetensors import safe_open
 from transformers import GPTNeoXForCausalLM
 
+from emergence.activations import write_activations
 from emergence.extract import (
     extract_final_token,
     length_sorted_batches,
     load_model,
-    save_activations,
 )
 
 TEXTS = [
@@ -104,12 +104,28 @@ def test_saved_file_has_every_layer_ids_and_provenance(tiny_model_dir, tmp_path)
     model, tokenizer = load_model(tiny_model_dir, torch.device("cpu"), torch.float32)
     acts = extract_final_token(model, tokenizer, TEXTS, [0, 2], out_dtype=torch.float16)
     path = tmp_path / "acts" / "step0.safetensors"
-    save_activations(path, acts, torch.arange(10, 15), {"model": "tiny", "seed": 0})
+    write_activations(path, acts.layers, torch.arange(10, 15), acts.n_tokens, {"model": "tiny"})
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata()
         assert json.loads(meta["layers"]) == [0, 2]
-        assert json.loads(meta["provenance"]) == {"model": "tiny", "seed": 0}
+        assert json.loads(meta["provenance"]) == {"model": "tiny"}
         assert f.get_tensor("layer2").shape == (len(TEXTS), 32)
         assert f.get_tensor("layer2").dtype == torch.float16
         assert f.get_tensor("sample_id").tolist() == [10, 11, 12, 13, 14]
     assert [p.name for p in path.parent.iterdir()] == ["step0.safetensors"]  # no temp files left
+
+
+def test_a_long_text_keeps_its_end_and_is_counted(tiny_model_dir):
+    model, tokenizer = load_model(tiny_model_dir, torch.device("cpu"), torch.float32)
+    long_text = " ".join(TEXTS * 40)
+    full = tokenizer(long_text, add_special_tokens=False)["input_ids"]
+    assert len(full) > 64
+    acts = extract_final_token(model, tokenizer, [TEXTS[2], long_text], [0, 2], max_length=16)
+    assert acts.truncated == (1,)
+    assert acts.n_tokens.tolist() == [len(tokenizer(TEXTS[2])["input_ids"]), 16]
+    # Independently: the residual stream of the text's last 16 tokens, by hand.
+    expected, _ = manual_residuals(tiny_model_dir, full[-16:])
+    torch.testing.assert_close(acts.layers[2][1], expected[2], atol=1e-5, rtol=1e-4)
+    # Its final token is the text's own last token, not the 16th from the start.
+    head, _ = manual_residuals(tiny_model_dir, full[:16])
+    assert not torch.allclose(acts.layers[2][1], head[2], atol=1e-3)

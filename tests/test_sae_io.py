@@ -10,17 +10,9 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from emergence.activations import MissingLayerError, read_layer
 from emergence.provenance import provenance
-from emergence.sae import (
-    MissingLayerError,
-    SaeConfig,
-    load_sae,
-    metrics_path,
-    read_layer,
-    read_metrics,
-    save_sae,
-    train_sae,
-)
+from emergence.sae import SaeConfig, load_sae, metrics_path, read_metrics, save_sae, train_sae
 
 
 def write_activations(path: Path, dtype: torch.dtype = torch.float32) -> dict[int, torch.Tensor]:
@@ -116,3 +108,17 @@ def test_load_sae_errors_name_the_file(tmp_path: Path) -> None:
     write_activations(activations)
     with pytest.raises(ValueError, match=r"step0\.safetensors.*not an SAE file"):
         load_sae(activations)
+
+
+def test_an_sae_with_a_nan_weight_is_refused_naming_the_file(tmp_path: Path) -> None:
+    x_ND = torch.randn(100, 8, generator=torch.Generator().manual_seed(2))
+    result = train_sae(x_ND, SaeConfig(k=2, n_latents=16, n_steps=10, seed=0))
+    path = tmp_path / "layer1.safetensors"
+    save_sae(path, result.sae, result.metrics, {"stage": "sae"})
+    with safe_open(str(path), framework="pt") as f:
+        tensors = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118
+        metadata = f.metadata()
+    tensors["W_dec"][3, 1] = float("nan")
+    save_file(tensors, str(path), metadata=metadata)
+    with pytest.raises(ValueError, match=r"layer1\.safetensors: SAE tensors \['W_dec'\].*NaN"):
+        load_sae(path)

@@ -116,3 +116,26 @@ def test_hf_datasets_map_labels_to_domains(tmp_path):
     spec["domains"] = {"physics": ["physics"]}
     with pytest.raises(SamplesError, match=r"\['physics'\] .* do not occur in column 'category'"):
         fetch_dataset(spec, cache_dir=str(tmp_path / "cache"))
+
+
+def test_a_text_under_two_domains_is_dropped_from_both_and_named(caplog):
+    raw = pl.DataFrame(
+        {
+            "domain": ["a", "a", "a", "b", "b", "b", "a"],
+            "text": ["p", "shared", "q", "r", " shared ", "s", "p"],
+        }
+    )
+    with caplog.at_level("WARNING", logger="emergence.samples"):
+        table = split_samples(raw, seed=0, eval_fraction=0.5)
+    assert sorted(table["text"]) == ["p", "q", "r", "s"]  # "p" twice in one domain: kept once
+    assert "1 text(s) are listed under more than one domain" in caplog.text
+    assert "['a', 'b']: 'shared'" in caplog.text
+
+
+def test_a_malformed_jsonl_line_is_named_by_number(tmp_path):
+    lines = [f'{{"domain": "a", "text": "t{i}"}}' for i in range(10)]
+    lines[7] = '{"domain": "a", "text": oops}'
+    path = tmp_path / "texts.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SamplesError, match=rf"{path}: cannot be read as jsonl: line 8: Expecting"):
+        read_text_file(path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import re
 import shutil
@@ -32,6 +34,21 @@ def job_counts(output: str) -> dict[str, int]:
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)}
 
 
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """One finished test-size run, shared: each test works on its own copy (`clone`)."""
+    workdir = tmp_path_factory.mktemp("tiny-run")
+    return workdir, snakemake("--cores", "2", "--configfile", str(TINY), workdir=workdir)
+
+
+def clone(tiny_run: tuple[Path, subprocess.CompletedProcess], to: Path) -> Path:
+    """A copy of the shared finished run, modification times and Snakemake's records included."""
+    workdir, result = tiny_run
+    assert result.returncode == 0, result.stderr[-3000:]
+    shutil.copytree(workdir, to, symlinks=True, dirs_exist_ok=True)
+    return to
+
+
 @pytest.mark.parametrize(
     ("configfile", "n_points", "expected"),
     [
@@ -58,9 +75,10 @@ def test_dry_run_lists_extraction_over_every_scale_and_checkpoint(
         assert path in result.stdout
 
 
-def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tmp_path):
-    result = snakemake("--cores", "2", "--configfile", str(TINY), workdir=tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
+@pytest.mark.slow
+def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tiny_run, tmp_path):
+    result = tiny_run[1]
+    clone(tiny_run, tmp_path)
     assert "emergence: done." in result.stdout + result.stderr
     samples = pl.read_parquet(tmp_path / "results/data/samples.parquet")
     assert len(samples) == 9 * 12
@@ -212,3 +230,124 @@ def test_local_models_with_a_step_placeholder(tmp_path, tiny_model_dir):
             # num_layers comes from the checkpoint's config.json: 2 blocks -> layers 0..2.
             assert json.loads(f.metadata()["layers"]) == [0, 1, 2]
             assert json.loads(f.metadata()["provenance"])["model"].endswith(f"step{step}")
+
+
+def with_samples(path: Path, samples: str) -> Path:
+    """The test-size config with its ``samples`` section replaced by ``samples`` (flow YAML)."""
+    text = TINY.read_text()
+    start = text.index("samples:")
+    end = text.index("checkpoints:")
+    path.write_text(text[:start] + f"samples: {samples}\n" + text[end:])
+    return path
+
+
+def mtimes(workdir: Path, *folders: str) -> dict[str, int]:
+    return {
+        str(p.relative_to(workdir)): p.stat().st_mtime_ns
+        for folder in folders
+        for p in (workdir / "results" / folder).rglob("*")
+        if p.is_file()
+    }
+
+
+@pytest.mark.slow
+def test_a_changed_or_missing_probe_source_is_never_ignored(tiny_run, tmp_path):
+    work = clone(tiny_run, tmp_path / "work")
+    missing = tmp_path / "nope.csv"
+    config = with_samples(tmp_path / "missing.yaml", f"{{source: file, path: '{missing}'}}")
+    plan = snakemake("-n", "--cores", "1", "--configfile", str(config), workdir=work)
+    assert plan.returncode != 0
+    assert f"samples.path: '{missing}' does not exist" in plan.stdout + plan.stderr
+
+    same = "{source: bundled, eval_fraction: 0.5, max_per_domain: 12}"
+    plan = snakemake(
+        "-n", "--configfile", str(with_samples(tmp_path / "s.yaml", same)), workdir=work
+    )
+    assert plan.returncode == 0 and "Nothing to be done" in plan.stdout + plan.stderr
+    other = "{source: bundled, eval_fraction: 0.4, max_per_domain: 12}"
+    config = with_samples(tmp_path / "other.yaml", other)
+    plan = snakemake("-n", "--cores", "1", "--configfile", str(config), workdir=work)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    assert job_counts(plan.stdout)["samples"] == 1
+
+
+@pytest.mark.slow
+def test_every_missing_output_is_rebuilt_and_a_damaged_one_is_named(tiny_run, tmp_path):
+    work = clone(tiny_run, tmp_path)
+    run = ("--cores", "2", "--configfile", str(TINY))
+    (work / "results/tables/activation.csv").unlink()
+    plan = snakemake("-n", *run, workdir=work)
+    assert job_counts(plan.stdout) == {"tables": 1, "figure": 6, "all": 1}
+    rebuilt = snakemake(*run, workdir=work)
+    assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
+    assert pl.read_csv(work / "results/tables/activation.csv").height > 0
+
+    # A damaged verification CSV fails matching with its path named; once it is removed, the
+    # next run relabels that point instead of saying "Nothing to be done".
+    verify = work / "results/verify/tiny-b/step16/layer2.csv"
+    verify.write_text("")
+    matches = "results/matches/tiny-b/step16/layer2.csv"
+    failed = snakemake(matches, *run, workdir=work)
+    assert failed.returncode != 0
+    log = (work / "results/logs/matching/tiny-b/step16/layer2.log").read_text()
+    assert f"{verify.relative_to(work)}: not a readable verification table" in log
+    verify.unlink()
+    for path in (
+        "results/labels/tiny-a/step4/layer1.json",
+        "results/activations/tiny-b/step0.safetensors",
+        "results/sae/tiny-a/step16/layer0.json",
+    ):
+        (work / path).unlink()
+    plan = snakemake("-n", *run, workdir=work)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    counts = job_counts(plan.stdout)
+    # tiny-b step0: 3 layers re-extracted, retrained, relabelled; tiny-b step16 layer 2 and
+    # tiny-a step4 layer 1 relabelled; the SAE of tiny-a step16 layer 0 retrained and relabelled.
+    assert counts["extract_activations"] == 1
+    assert counts["train_sae"] == 3 + 1
+    assert counts["autointerp"] == 3 + 1 + 1 + 1
+    for path in (str(verify.relative_to(work)), "results/labels/tiny-a/step4/layer1.json"):
+        assert path in plan.stdout
+
+
+@pytest.mark.slow
+def test_an_identical_rebuilt_probe_table_reruns_no_extraction_sae_or_labelling(tiny_run, tmp_path):
+    work = clone(tiny_run, tmp_path / "work")
+    samples = work / "results/data/samples.parquet"
+    digest = hashlib.sha256(samples.read_bytes()).hexdigest()
+    expensive = ("activations", "sae", "labels", "verify", "matches", "concepts")
+    before = mtimes(work, *expensive)
+    bad = tmp_path / "texts.csv"
+    bad.write_text("topic,text\nlaw,What is a tort?\n")
+    config = with_samples(tmp_path / "bad.yaml", f"{{source: file, path: '{bad}'}}")
+    failed = snakemake("--cores", "2", "--configfile", str(config), workdir=work)
+    assert failed.returncode != 0
+    assert "missing column(s) ['domain']" in (work / "results/logs/data/samples.log").read_text()
+    assert not samples.exists()  # Snakemake removes a failed job's outputs
+
+    again = snakemake("--cores", "2", "--configfile", str(TINY), workdir=work)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert hashlib.sha256(samples.read_bytes()).hexdigest() == digest
+    assert mtimes(work, *expensive) == before
+    plan = snakemake("-n", "--configfile", str(TINY), workdir=work)
+    assert "Nothing to be done" in plan.stdout + plan.stderr
+
+
+def test_the_vllm_backend_without_vllm_stops_before_any_job(tmp_path):
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vllm is installed here")
+    config = tmp_path / "vllm.yaml"
+    config.write_text(TINY.read_text() + "teacher: {backend: vllm, model: some/model}\n")
+    plan = snakemake("-n", "--cores", "1", "--configfile", str(config), workdir=tmp_path)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    assert "teacher.backend is 'vllm' but vllm is not installed" in plan.stderr
+    assert "prefetch_hub_model" in plan.stdout  # what a run would otherwise start with
+    run = snakemake("--cores", "1", "--configfile", str(config), workdir=tmp_path)
+    assert run.returncode != 0
+    assert "pip install vllm" in run.stderr
+    assert not (tmp_path / "results").exists()
+    # Work that labels nothing (the probe texts here; a pre-fetch on a login node) goes ahead.
+    target = "results/data/samples.parquet"
+    part = snakemake(target, "--cores", "1", "--configfile", str(config), workdir=tmp_path)
+    assert part.returncode == 0, part.stderr[-3000:]
+    assert (tmp_path / target).exists()

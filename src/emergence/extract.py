@@ -4,20 +4,19 @@ Layer 0 is the embedding output; layer l >= 1 is the output of block l, *before*
 norm. (Hugging Face's last ``hidden_states`` entry has the final norm applied, so it is not used:
 forward hooks on the blocks read the residual stream directly.) Only the final token's vector of
 each requested layer is kept, so memory stays [batch, d_model] per layer whatever the length.
+
+A text longer than ``max_length`` tokens keeps its *last* ``max_length`` tokens: the final token
+is the point of the method, so it must be the text's own final token, not one cut mid-text.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
-from safetensors.torch import save_file
 from torch import nn
-
-from emergence.atomic import atomic_path
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
@@ -29,6 +28,8 @@ class Activations(NamedTuple):
     """layer -> [n_texts, d_model], in the order of the input texts."""
     n_tokens: torch.Tensor
     """[n_texts] number of tokens of each text after truncation."""
+    truncated: tuple[int, ...] = ()
+    """Positions of the texts longer than ``max_length`` tokens, whose beginning was cut."""
 
 
 def resolve_device(name: str) -> torch.device:
@@ -116,10 +117,9 @@ def extract_final_token(
     if bad:
         raise ValueError(f"layers {bad} out of range 0..{n_layers}")
     device = next(model.parameters()).device
-    encoded = tokenizer(
-        list(texts), add_special_tokens=False, truncation=True, max_length=max_length
-    )
-    ids = encoded["input_ids"]
+    ids = _tokenize(tokenizer, texts)
+    truncated = tuple(i for i, x in enumerate(ids) if len(x) > max_length)
+    ids = [x[-max_length:] for x in ids]
     if any(len(x) == 0 for x in ids):
         empty = [i for i, x in enumerate(ids) if len(x) == 0][:5]
         raise ValueError(f"texts at positions {empty} tokenize to nothing")
@@ -154,19 +154,18 @@ def extract_final_token(
     finally:
         for handle in handles:
             handle.remove()
-    return Activations(out, torch.tensor(lengths))
+    return Activations(out, torch.tensor(lengths), truncated)
 
 
-def save_activations(
-    path: str | Path, acts: Activations, sample_ids: torch.Tensor, provenance: dict[str, Any]
-) -> None:
-    """Write ``layer{l}`` tensors, ``sample_id`` and ``n_tokens`` with provenance, atomically."""
-    tensors = {f"layer{layer}": t.contiguous() for layer, t in acts.layers.items()}
-    tensors["sample_id"] = sample_ids.to(torch.int64).contiguous()
-    tensors["n_tokens"] = acts.n_tokens.to(torch.int64).contiguous()
-    metadata = {
-        "layers": json.dumps(sorted(acts.layers)),
-        "provenance": json.dumps(provenance, sort_keys=True),
-    }
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=metadata)
+def _tokenize(tokenizer: Any, texts: Sequence[str]) -> list[list[int]]:
+    """Token ids of every text, untruncated (cutting is `extract_final_token`'s decision)."""
+    from transformers.utils import logging as hf_logging
+
+    # Without truncation the tokenizer warns about texts longer than its model_max_length;
+    # they are cut (from the left) and counted by the caller, so the warning is noise.
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        return list(tokenizer(list(texts), add_special_tokens=False)["input_ids"])
+    finally:
+        hf_logging.set_verbosity(verbosity)

@@ -7,6 +7,8 @@ texts in the same split.
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,8 @@ import numpy as np
 import polars as pl
 
 from emergence.corpus import bundled_domains
+
+log = logging.getLogger(__name__)
 
 
 class SamplesError(ValueError):
@@ -38,11 +42,38 @@ def read_text_file(path: str | Path) -> pl.DataFrame:
     try:
         frame = reader(path)
     except Exception as exc:  # polars raises several error types for malformed files
-        raise SamplesError(f"{path}: cannot be read as {path.suffix[1:]}: {exc}") from exc
+        where = _bad_json_line(path) if path.suffix.lower() == ".jsonl" else None
+        raise SamplesError(f"{path}: cannot be read as {path.suffix[1:]}: {where or exc}") from exc
     missing = [c for c in ("domain", "text") if c not in frame.columns]
     if missing:
         raise SamplesError(f"{path}: missing column(s) {missing}; found {frame.columns}")
     return frame.select(pl.col("domain").cast(pl.String), pl.col("text").cast(pl.String))
+
+
+def _bad_json_line(path: Path) -> str | None:
+    """The first line of a JSONL file that is not a JSON object, as "line N: why" (polars'
+    own message gives a character offset within an internal buffer, not the line)."""
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError as exc:
+                return f"line {number}: {exc}"
+            if not isinstance(value, dict):
+                return f"line {number}: a JSON {type(value).__name__}, not an object"
+    return None
+
+
+def ambiguous_texts(frame: pl.DataFrame) -> pl.DataFrame:
+    """Texts listed under more than one domain, with their sorted domains (text, domains)."""
+    return (
+        frame.group_by("text", maintain_order=True)
+        .agg(pl.col("domain").unique().sort())
+        .filter(pl.col("domain").list.len() > 1)
+        .rename({"domain": "domains"})
+    )
 
 
 def map_labels(
@@ -80,14 +111,24 @@ def split_samples(
 ) -> pl.DataFrame:
     """Clean, subsample and split (domain, text) rows into the samples table.
 
-    Texts are stripped, empty ones dropped and duplicates (same text) kept once. Every domain is
-    shuffled with its own seeded generator, so adding a domain does not change another's split.
+    Texts are stripped, empty ones dropped and duplicates (same text) kept once. A text listed
+    under two domains has no single ground-truth domain: it is dropped from both and each such
+    text is logged by name. Every domain is shuffled with its own seeded generator, so adding a
+    domain does not change another's split.
     """
-    frame = (
-        frame.with_columns(pl.col("text").str.strip_chars())
-        .filter(pl.col("text").is_not_null() & (pl.col("text") != ""))
-        .unique(subset="text", keep="first", maintain_order=True)
+    frame = frame.with_columns(pl.col("text").str.strip_chars()).filter(
+        pl.col("text").is_not_null() & (pl.col("text") != "")
     )
+    ambiguous = ambiguous_texts(frame)
+    if ambiguous.height:
+        log.warning(
+            "%d text(s) are listed under more than one domain (ambiguous ground truth); "
+            "each is dropped from every domain:\n%s",
+            ambiguous.height,
+            "\n".join(f"  {d}: {t[:200]!r}" for t, d in ambiguous.iter_rows()),
+        )
+        frame = frame.filter(~pl.col("text").is_in(ambiguous["text"].implode()))
+    frame = frame.unique(subset="text", keep="first", maintain_order=True)
     available = sorted(frame["domain"].unique().to_list())
     if domains is not None:
         absent = sorted(set(domains) - set(available))

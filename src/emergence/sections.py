@@ -124,7 +124,7 @@ class ExtractionConfig:
     layers: Literal["all"] | Layers = "all"
     # Texts per forward pass.
     batch_size: PositiveInt = 32
-    # Texts are truncated to this many tokens.
+    # Longer texts keep their last this-many tokens (the final token is the point of the method).
     max_length: Annotated[int, Ge(2)] = 512
     # Storage dtype of the activation tensors.
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"

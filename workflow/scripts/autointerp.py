@@ -3,13 +3,14 @@
 import polars as pl
 import torch
 
+from emergence.activations import read_layer
 from emergence.autointerp import AutoInterpConfig, autointerp
 from emergence.autointerp.embedding_store import read_store
 from emergence.autointerp.factory import make_teacher
 from emergence.autointerp.io import codes_by_split, write_labels, write_verification
 from emergence.logs import setup_logging
 from emergence.provenance import provenance
-from emergence.sae import load_sae, read_layer
+from emergence.sae import load_sae
 
 sm = snakemake  # type: ignore[name-defined]  # noqa: F821
 log = setup_logging(sm.log[0])

@@ -7,13 +7,13 @@ import polars as pl
 import torch
 from tqdm import tqdm
 
+from emergence.activations import write_activations
 from emergence.extract import (
     DTYPES,
     extract_final_token,
     load_model,
     resolve_device,
     resolve_model_dtype,
-    save_activations,
 )
 from emergence.grid import parse_step
 from emergence.logs import setup_logging
@@ -53,6 +53,18 @@ with tqdm(total=len(samples), desc=f"extract {scale.name}/{ckpt}") as bar:
         out_dtype=DTYPES[cfg["dtype"]],
         progress=bar.update,
     )
+sample_ids = samples["sample_id"].to_list()
+if acts.truncated:
+    log.warning(
+        "%d of %d texts are longer than extraction.max_length=%d tokens: kept their last %d "
+        "tokens (sample_id %s%s)",
+        len(acts.truncated),
+        len(samples),
+        cfg["max_length"],
+        cfg["max_length"],
+        [sample_ids[i] for i in acts.truncated[:20]],
+        " ..." if len(acts.truncated) > 20 else "",
+    )
 record = provenance(
     stage="activations",
     config_subset={"extraction": cfg, "model": scale.spec},
@@ -62,6 +74,7 @@ record = provenance(
     revision=revision,
     step=step,
     samples_file=str(sm.input.samples),
+    n_truncated=len(acts.truncated),
 )
-save_activations(sm.output[0], acts, torch.tensor(samples["sample_id"].to_list()), record)
+write_activations(sm.output[0], acts.layers, torch.tensor(sample_ids), acts.n_tokens, record)
 log.info("wrote %s", sm.output[0])

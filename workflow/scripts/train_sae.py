@@ -3,10 +3,11 @@
 import polars as pl
 import torch
 
+from emergence.activations import read_layer
 from emergence.extract import resolve_device
 from emergence.logs import setup_logging
 from emergence.provenance import provenance
-from emergence.sae import SaeConfig, read_layer, save_sae, train_sae
+from emergence.sae import SaeConfig, save_sae, train_sae
 
 sm = snakemake  # type: ignore[name-defined]  # noqa: F821
 log = setup_logging(sm.log[0])

@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 import torch
 
+from emergence.activations import read_layer
 from emergence.analysis.activation import ACTIVATION_SCHEMA, latent_claims, selectivity
 from emergence.analysis.alignment import (
     ALIGNMENT_SCHEMA,
@@ -45,7 +46,7 @@ from emergence.analysis.granularity import GRANULARITY_SCHEMA, classify_latent
 from emergence.analysis.plan import CheckpointInputs
 from emergence.autointerp.io import read_labels
 from emergence.matching import matched_domains, read_matches
-from emergence.sae import load_sae, read_layer
+from emergence.sae import load_sae
 
 
 class CheckpointTables(NamedTuple):

@@ -80,5 +80,9 @@ def write_verification(path: str | os.PathLike[str], table: pl.DataFrame) -> Non
 
 
 def read_verification(path: str | os.PathLike[str]) -> pl.DataFrame:
-    """A verification CSV with its column types (an empty table keeps its columns)."""
-    return pl.read_csv(path, schema=VERIFY_SCHEMA)
+    """A verification CSV with its column types (an empty table keeps its columns); a damaged
+    file names itself."""
+    try:
+        return pl.read_csv(path, schema=VERIFY_SCHEMA)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise ValueError(f"{path}: not a readable verification table ({exc})") from exc

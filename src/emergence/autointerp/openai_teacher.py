@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import threading
 import time
@@ -31,6 +32,8 @@ from emergence.ranges import NonNegativeFloat, NonNegativeInt, PositiveFloat, Po
 from emergence.settings import check_fields
 
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,16 @@ class OpenAIBackend:
             except (OSError, HTTPException) as exc:  # URLError, timeouts, resets are OSErrors
                 error = f"{type(exc).__name__} from {url}: {exc}"
             if attempt < self.cfg.max_retries:
-                time.sleep(self._delay(attempt, retry_after))
+                delay = self._delay(attempt, retry_after)
+                # Said at once: a dead server otherwise costs minutes of silent backoff.
+                log.warning(
+                    "teacher request failed (%s); retry %d of %d in %.1f s",
+                    error,
+                    attempt + 1,
+                    self.cfg.max_retries,
+                    delay,
+                )
+                time.sleep(delay)
         attempts = self.cfg.max_retries + 1
         return Completion(None, f"gave up after {attempts} attempts: {error}", 0, 0, True)
 

@@ -11,28 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from emergence.sae.config import SaeConfig
-    from emergence.sae.io import (
-        ActivationLayer,
-        LoadedSae,
-        MissingLayerError,
-        load_sae,
-        metrics_path,
-        read_layer,
-        read_metrics,
-        save_sae,
-    )
+    from emergence.sae.io import LoadedSae, load_sae, metrics_path, read_metrics, save_sae
     from emergence.sae.metrics import SaeMetrics, evaluate_sae
     from emergence.sae.model import Encoded, SparseAutoencoder
     from emergence.sae.train import TrainResult, train_sae
 
 _HOME = {
     "SaeConfig": "config",
-    "ActivationLayer": "io",
     "LoadedSae": "io",
-    "MissingLayerError": "io",
     "load_sae": "io",
     "metrics_path": "io",
-    "read_layer": "io",
     "read_metrics": "io",
     "save_sae": "io",
     "SaeMetrics": "metrics",
@@ -44,10 +32,8 @@ _HOME = {
 }
 
 __all__ = [
-    "ActivationLayer",
     "Encoded",
     "LoadedSae",
-    "MissingLayerError",
     "SaeConfig",
     "SaeMetrics",
     "SparseAutoencoder",
@@ -55,7 +41,6 @@ __all__ = [
     "evaluate_sae",
     "load_sae",
     "metrics_path",
-    "read_layer",
     "read_metrics",
     "save_sae",
     "train_sae",
