@@ -180,6 +180,8 @@ def get_all_targets():
     ]
     if scales_with("micro"):
         targets.append("results/tables/micro_training.csv")
+    # Teacher calibration (rules/autointerp.smk): can the teacher see each domain at all?
+    targets.append(TEACHER_CALIBRATION)
     return targets
 
 
@@ -200,4 +202,27 @@ def summary_message():
     ]
     if scales_with("micro"):
         lines.insert(2, "  micro losses  results/tables/micro_training.csv")
+    lines += teacher_calibration_lines()
     return "\n".join(lines)
+
+
+# --- teacher calibration (autointerp helper) ---
+TEACHER_CALIBRATION = "results/tables/teacher_calibration.csv"
+
+
+def teacher_calibration_lines():
+    """Summary lines naming the domains whose oracle latent the teacher failed (blind spots)."""
+    from emergence.autointerp.calibration import blind_domains, read_calibration
+
+    if not os.path.exists(TEACHER_CALIBRATION):
+        return []
+    table = read_calibration(TEACHER_CALIBRATION)
+    lines = [f"  calibration   {TEACHER_CALIBRATION}"]
+    for row in table.filter(~table["passed"]).iter_rows(named=True):
+        f1 = "n/a" if row["f1"] is None else f"{row['f1']:.2f}"
+        why = "its label does not match" if not row["matched"] else "it fails verification"
+        lines.append(
+            f"  WARNING: the teacher cannot see {row['domain']} (oracle latent "
+            f"'{row['label']}', F1 {f1}: {why}); activation of {row['domain']} is not measurable"
+        )
+    return lines
