@@ -123,7 +123,10 @@ class EmbeddingTeacher:
         self.name = f"embedding:{self.cfg.model_name}"
         self.prompt_version = f"vocab-{self.vocab.version}+{RULE_VERSION}"
         index = {v: i for i, v in enumerate(self.vocabulary)}
-        self._groups = [[index[u] for u in self.vocab.group(v)] for v in self.vocabulary]
+        groups = [[index[u] for u in self.vocab.group(v)] for v in self.vocabulary]
+        # [V, largest group], padded with the phrase itself (a max is unchanged by repeats).
+        width = max(len(g) for g in groups)
+        self._group_VM = np.array([g + [g[0]] * (width - len(g)) for g in groups], dtype=np.int64)
         self._vocab_emb: np.ndarray | None = None
         # text -> unit embedding: precomputed (`embedding_store`) and filled as texts are met, so
         # a job whose texts are all stored never loads the encoder (seconds of imports per job).
@@ -175,7 +178,7 @@ class EmbeddingTeacher:
             k = min(self.cfg.n_neighbours, cos_TV.shape[1])
             neighbourhood_T = np.sort(cos_TV, axis=1)[:, -k:].mean(axis=1, keepdims=True)
             rel_TV = cos_TV - neighbourhood_T
-            group_TV = np.stack([rel_TV[:, g].max(axis=1) for g in self._groups], axis=1)
+            group_TV = rel_TV[:, self._group_VM].max(axis=2)
             self._scores.update(zip(new, group_TV, strict=True))
         if not texts:
             return np.zeros((0, len(self.vocabulary)))
@@ -193,6 +196,8 @@ class EmbeddingTeacher:
         keys = [self._key(p) for p in payloads]
         hits = [self.cache.get(k) for k in keys]
         todo = [i for i, h in enumerate(hits) if h is None]
+        # Score every text once, in one matrix product, before choosing label by label.
+        self.group_scores([t for i in todo for t in (*requests[i].examples, *requests[i].contrast)])
         for i in todo:
             hits[i] = self._choose(requests[i])
             self.cache.put(keys[i], hits[i])
@@ -225,11 +230,15 @@ class EmbeddingTeacher:
 
     def verify(self, requests: Sequence[VerifyRequest]) -> list[VerifyAnswer]:
         index = {v: i for i, v in enumerate(self.vocabulary)}
+        # Every text's scores at once: one matrix product instead of one per request.
+        texts = list(dict.fromkeys(t for r in requests for t in r.texts))
+        row = {t: i for i, t in enumerate(texts)}
+        scores_TV = self.group_scores(texts)
         answers = []
         for r in requests:
             threshold = float((r.calibration or {}).get("threshold", self.cfg.fallback_threshold))
             if r.label in index:
-                score = self.group_scores(r.texts)[:, index[r.label]]
+                score = scores_TV[[row[t] for t in r.texts], index[r.label]]
             else:
                 # A label from elsewhere (another teacher's cache): its own one-phrase group.
                 cos_T = self.embed(r.texts) @ self.embed([self._phrase(r.label)])[0]
