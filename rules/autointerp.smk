@@ -50,17 +50,6 @@ rule autointerp:
         "../workflow/scripts/autointerp.py"
 
 
-def get_calibration_input(wildcards):
-    """The autointerp job's inputs without the SAE and activations, plus the matching encoder."""
-    inputs = {"samples": "results/data/samples.parquet"}
-    if config["teacher"]["backend"] == "embedding":
-        inputs["store"] = "results/autointerp/text_embeddings.safetensors"
-    if config["teacher"]["backend"] == "vllm":
-        inputs["teacher"] = "results/prefetch/teacher.json"
-    inputs["encoder"] = get_matching_encoder_input()
-    return inputs
-
-
 # Teacher calibration: one oracle latent per domain (fires on exactly that domain's texts) goes
 # through labelling, verification and matching like a real latent; a domain whose oracle fails
 # is one the instrument cannot see, and the run's summary says so.

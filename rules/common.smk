@@ -212,7 +212,7 @@ TEACHER_CALIBRATION = "results/tables/teacher_calibration.csv"
 
 def teacher_calibration_lines():
     """Summary lines naming the domains whose oracle latent the teacher failed (blind spots)."""
-    from emergence.autointerp.calibration import blind_domains, read_calibration
+    from emergence.autointerp.calibration import read_calibration
 
     if not os.path.exists(TEACHER_CALIBRATION):
         return []
@@ -220,9 +220,24 @@ def teacher_calibration_lines():
     lines = [f"  calibration   {TEACHER_CALIBRATION}"]
     for row in table.filter(~table["passed"]).iter_rows(named=True):
         f1 = "n/a" if row["f1"] is None else f"{row['f1']:.2f}"
-        why = "its label does not match" if not row["matched"] else "it fails verification"
+        why = (
+            "its label does not match"
+            if not row["matched"]
+            else "it fails verification"
+        )
         lines.append(
             f"  WARNING: the teacher cannot see {row['domain']} (oracle latent "
             f"'{row['label']}', F1 {f1}: {why}); activation of {row['domain']} is not measurable"
         )
     return lines
+
+
+def get_calibration_input(wildcards):
+    """The autointerp job's inputs without the SAE and activations, plus the matching encoder."""
+    inputs = {"samples": "results/data/samples.parquet"}
+    if config["teacher"]["backend"] == "embedding":
+        inputs["store"] = "results/autointerp/text_embeddings.safetensors"
+    if config["teacher"]["backend"] == "vllm":
+        inputs["teacher"] = "results/prefetch/teacher.json"
+    inputs["encoder"] = get_matching_encoder_input()
+    return inputs
