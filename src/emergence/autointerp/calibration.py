@@ -76,7 +76,8 @@ def calibrate(
     fit, eval_ = (oracle_activity(samples, split, domains) for split in ("fit", "eval"))
     result = autointerp(fit, eval_, samples, teacher, cfg)
     labels = {r["latent"]: r["label"] for r in result.labels}
-    phrases = list(dict.fromkeys([*(x for x in labels.values() if x), *map(domain_phrase, domains)]))
+    named = [x for x in labels.values() if x]
+    phrases = list(dict.fromkeys([*named, *map(domain_phrase, domains)]))
     emb = dict(zip(phrases, embed(phrases), strict=True))
     verdicts = {r["latent"]: r for r in result.verification.iter_rows(named=True)}
     rows = []
