@@ -193,6 +193,8 @@ def get_all_targets():
         targets.append("results/tables/micro_training.csv")
     if any(s.seed is not None for s in SCALES.values()):
         targets += ["results/tables/seeds.csv", "results/tables/emergence.csv"]
+    # Teacher calibration (rules/autointerp.smk): can the teacher see each domain at all?
+    targets.append(TEACHER_CALIBRATION)
     return targets
 
 
@@ -213,4 +215,42 @@ def summary_message():
     ]
     if scales_with("micro"):
         lines.insert(2, "  micro losses  results/tables/micro_training.csv")
+    lines += teacher_calibration_lines()
     return "\n".join(lines)
+
+
+# --- teacher calibration (autointerp helper) ---
+TEACHER_CALIBRATION = "results/tables/teacher_calibration.csv"
+
+
+def teacher_calibration_lines():
+    """Summary lines naming the domains whose oracle latent the teacher failed (blind spots)."""
+    from emergence.autointerp.calibration import read_calibration
+
+    if not os.path.exists(TEACHER_CALIBRATION):
+        return []
+    table = read_calibration(TEACHER_CALIBRATION)
+    lines = [f"  calibration   {TEACHER_CALIBRATION}"]
+    for row in table.filter(~table["passed"]).iter_rows(named=True):
+        f1 = "n/a" if row["f1"] is None else f"{row['f1']:.2f}"
+        why = (
+            "its label does not match"
+            if not row["matched"]
+            else "it fails verification"
+        )
+        lines.append(
+            f"  WARNING: the teacher cannot see {row['domain']} (oracle latent "
+            f"'{row['label']}', F1 {f1}: {why}); activation of {row['domain']} is not measurable"
+        )
+    return lines
+
+
+def get_calibration_input(wildcards):
+    """The autointerp job's inputs without the SAE and activations, plus the matching encoder."""
+    inputs = {"samples": "results/data/samples.parquet"}
+    if config["teacher"]["backend"] == "embedding":
+        inputs["store"] = "results/autointerp/text_embeddings.safetensors"
+    if config["teacher"]["backend"] == "vllm":
+        inputs["teacher"] = "results/prefetch/teacher.json"
+    inputs["encoder"] = get_matching_encoder_input()
+    return inputs

@@ -15,12 +15,13 @@ from emergence.autointerp import (
     AnswerCache,
     AutoInterpConfig,
     EmbeddingTeacher,
+    EmbeddingTeacherConfig,
     LabelRequest,
     VerifyRequest,
     activity,
     autointerp,
 )
-from emergence.autointerp.vocab import load_vocabulary
+from emergence.autointerp.vocab import load_vocabulary, parse_vocabulary
 from emergence.samples import bundled_texts, split_samples
 
 
@@ -75,7 +76,7 @@ def test_label_and_verify_rule(encoder, tmp_path):
         "In what year did the Roman Empire fall in the west?",
     ]
     (answer,) = teacher.label([LabelRequest(positives, negatives)])
-    assert answer.label is not None and "chem" in answer.label
+    assert answer.label in teacher.vocab.group("chemistry"), answer.label  # a chemistry topic
     assert answer.usage.texts_embedded == 5 and answer.usage.prompts == 1
     threshold = answer.calibration["threshold"]
     (verdict,) = teacher.verify(
@@ -95,9 +96,45 @@ def test_domain_latents_become_interpretable_and_rerun_is_free(encoder, samples,
     f1 = result.verification["f1"].to_list()
     assert sum(x is not None and x >= 0.7 for x in f1) >= 6, result.labels
 
-    again = EmbeddingTeacher(AnswerCache(tmp_path), model=None)  # a model load would fail the test
+    # As in the workflow: every text and phrase comes from the store; a model load would fail.
+    texts = [*samples["text"].to_list(), *teacher.phrases()]
+    store = dict(zip(texts, teacher.embed(texts), strict=True))
+    again = EmbeddingTeacher(AnswerCache(tmp_path), model=None, store=store)
     rerun = autointerp(fit, ev, samples, again, cfg)
     assert again.encode_calls == 0 and again._model is None
     assert [r["label"] for r in rerun.labels] == [r["label"] for r in result.labels]
     assert all(r["cached"] for r in rerun.labels)
     assert rerun.verification.equals(result.verification)
+
+
+def test_broad_label_covers_its_sub_topics(encoder, tmp_path):
+    vocab = parse_vocabulary("mathematics\n    calculus\n    algebra\nlaw\n", "test")
+    teacher = EmbeddingTeacher(AnswerCache(None), model=encoder, vocabulary=vocab)
+    texts = ["How does the chain rule compute the derivative of a composite function?"]
+    scores = teacher.group_scores(texts)[0]
+    phrases = teacher.vocabulary
+    # g(t, mathematics) is the best relative score over mathematics, calculus and algebra.
+    assert scores[phrases.index("mathematics")] == pytest.approx(
+        max(scores[phrases.index("calculus")], scores[phrases.index("algebra")])
+    )
+    # Relative similarity by hand: cosine minus the mean of the text's k best cosines.
+    emb_t = teacher.embed(texts)[0]
+    cos = {p: float(emb_t @ teacher.embed([f"A question about {p}."])[0]) for p in phrases}
+    k = min(teacher.cfg.n_neighbours, len(phrases))
+    top = sorted(cos.values())[-k:]
+    assert scores[phrases.index("law")] == pytest.approx(cos["law"] - sum(top) / k)
+
+
+def test_user_vocabulary_file_and_domain_names(encoder, tmp_path):
+    path = tmp_path / "mine.txt"
+    path.write_text("# my terms\nenzymes\n    kinases\nstatutes\n")
+    cfg = EmbeddingTeacherConfig(vocabulary=str(path))
+    teacher = EmbeddingTeacher(AnswerCache(None), cfg, model=encoder, domains=["marine_biology"])
+    assert teacher.vocabulary == ("enzymes", "kinases", "statutes", "marine biology")
+    assert teacher.vocab.group("enzymes") == ("enzymes", "kinases")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("    orphan\n")
+    with pytest.raises(ValueError, match=r"bad.txt:1: indented phrase 'orphan' has no parent"):
+        EmbeddingTeacher(AnswerCache(None), EmbeddingTeacherConfig(vocabulary=str(bad)))
+    with pytest.raises(ValueError, match=r"teacher\.vocabulary: cannot read"):
+        EmbeddingTeacher(AnswerCache(None), EmbeddingTeacherConfig(vocabulary=str(tmp_path / "x")))

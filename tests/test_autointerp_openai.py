@@ -281,11 +281,13 @@ def test_autointerp_over_http_with_a_garbage_answering_latent(server, tmp_path):
 
     server.script = script
     teacher = ChatTeacher(backend(server, max_retries=1), AnswerCache(tmp_path))
-    cfg = AutoInterpConfig(texts_per_prompt=4)
+    # 4 activating eval texts per latent: judged once the minimum is 4 or fewer.
+    cfg = AutoInterpConfig(texts_per_prompt=4, min_eval_positives=4)
     result = autointerp(codes("fit"), codes("eval"), samples, teacher, cfg)
     assert [r["label"] for r in result.labels] == ["biology", "law"]
     bio, law = result.verification.iter_rows(named=True)
     assert bio["f1"] == 1.0 and bio["interpretable"] and bio["n_failed"] == 0
+    assert bio["status"] == "verified" and law["status"] == "failed"
     assert law["n_failed"] == 8 and law["f1"] is None and not law["interpretable"]
     assert bio["verify_prompt_tokens"] == 80 and result.labels[0]["label_usage"]["prompts"] == 1
 

@@ -86,7 +86,10 @@ def test_selection_is_seeded_ranked_balanced_and_disjoint():
     assert len(s.contrast) == 3 and not set(s.contrast) & set(fs[0])
     items = [item for batch in s.verify_batches for item in batch]
     assert [len(b) for b in s.verify_batches] == [4, 4, 2]
-    assert sum(a for _, a in items) == 5 == sum(not a for _, a in items)
+    assert sum(a for _, a in items) == 5 == sum(not a for _, a in items)  # capped at 5 per class
+    every = select(0, fs[0], es[0], fit.sample_id_N, ev.sample_id_N, AutoInterpConfig())
+    items = [item for batch in every.verify_batches for item in batch]
+    assert sum(a for _, a in items) == len(es[0]) and len(items) == ev.sample_id_N.size
     assert all((i in es[0]) == active for i, active in items)
     assert not (set(s.examples) | set(s.contrast)) & {i for i, _ in items}
     other = select(0, fs[0], es[0], fit.sample_id_N, ev.sample_id_N, AutoInterpConfig(seed=1))
@@ -103,19 +106,22 @@ def test_oracle_run_labels_verifies_and_scores():
     )
     assert [r["latent"] for r in result.labels] == [3, 5, 7]
     assert [r["label"] for r in result.labels] == DOMAINS
-    assert teacher.label_batches == [3] and teacher.verify_batches == [9]  # one batch each
+    # Every eval text is verified: 6 active and 12 inactive per latent, 5 prompts of <= 4 texts.
+    assert teacher.label_batches == [3] and teacher.verify_batches == [15]  # one batch each
     record = result.labels[0]
     assert record["teacher"] == "oracle:test" and record["prompt_version"] == "v0"
     assert len(record["examples"]) == 3 and len(record["contrast"]) == 2
-    assert len(record["verify_positive"]) == 6 == len(record["verify_negative"])
+    assert len(record["verify_positive"]) == 6 and len(record["verify_negative"]) == 12
     split = dict(zip(samples["sample_id"], samples["split"], strict=True))
     assert {split[i] for i in record["examples"] + record["contrast"]} == {"fit"}
     assert {split[i] for i in record["verify_positive"] + record["verify_negative"]} == {"eval"}
     table = result.verification
     assert table.schema == pl.Schema(VERIFY_SCHEMA)
     assert table["f1"].to_list() == [1.0] * 3 and interpretable_latents(table) == [3, 5, 7]
-    assert table["verify_prompts"].to_list() == [3] * 3
-    assert result.usage == Usage(prompts=12, prompt_tokens=30, completion_tokens=18)
+    assert table["status"].to_list() == ["verified"] * 3
+    assert table["f1_lo"].to_list() == [1.0] * 3 == table["f1_hi"].to_list()
+    assert table["verify_prompts"].to_list() == [5] * 3
+    assert result.usage == Usage(prompts=18, prompt_tokens=30, completion_tokens=30)
 
 
 def test_failed_answers_are_counted_not_dropped():
@@ -128,8 +134,9 @@ def test_failed_answers_are_counted_not_dropped():
         OracleTeacher(fail_verify=True),
     )
     table = result.verification
-    assert table["n_failed"].to_list() == [12] * 3
+    assert table["n_failed"].to_list() == [18] * 3
     assert table["f1"].to_list() == [None] * 3 and not table["interpretable"].any()
+    assert table["status"].to_list() == ["failed"] * 3
 
 
 def test_too_few_positives_and_dead_latents():
@@ -147,6 +154,30 @@ def test_too_few_positives_and_dead_latents():
     assert by_latent[0]["n_fit_active"] == 4
     row = result.verification.filter(pl.col("latent") == 9).row(0, named=True)
     assert row["f1"] is None and row["interpretable"] is False and row["tp"] == 0
+    assert row["status"] == "unverifiable"
+
+
+def test_latents_with_too_few_eval_texts_are_unverifiable_not_judged():
+    samples = make_samples()
+    fit = codes(samples, "fit", {"biology": 0, "chemistry": 1, "law": 2})
+    ev = codes(samples, "eval", {"biology": 0, "chemistry": 1, "law": 2})
+    # Latent 2 keeps only two of its six eval texts (the others move to latent 0): 2 < 3.
+    law_rows = [i for i, j in enumerate(ev.indices_NK[:, 0].tolist()) if j == 2]
+    for r in law_rows[2:]:
+        ev.indices_NK[r, 0] = 0
+    teacher = OracleTeacher()
+    cfg = AutoInterpConfig(f1_threshold=0.8, texts_per_prompt=100)  # needs 3 active eval texts
+    result = autointerp(fit, ev, samples, teacher, cfg)
+    table = {r["latent"]: r for r in result.verification.iter_rows(named=True)}
+    assert table[2]["status"] == "unverifiable" and table[2]["interpretable"] is False
+    assert table[2]["f1"] is None and table[2]["verify_prompts"] == 0
+    assert "unverifiable: 2 active" in result.labels[2]["verify_error"]
+    assert teacher.verify_batches == [2]  # latents 0 and 1 only, one prompt each
+    assert table[0]["status"] == table[1]["status"] == "verified"
+    cfg = AutoInterpConfig(f1_threshold=0.8, min_eval_positives=2)
+    assert autointerp(fit, ev, samples, OracleTeacher(), cfg).verification["status"][2] == (
+        "verified"
+    )
 
 
 def test_all_dead_sae_gives_empty_result():

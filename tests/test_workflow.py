@@ -121,6 +121,9 @@ def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tiny_run, tmp_path):
     assert verify.height > 0
     assert any(r["label"] for r in labels["latents"])
     assert pl.read_csv(tmp_path / "results/verify/tiny-b/step16/layer0.csv").height == 0
+    assert set(verify["status"]) <= {"verified", "failed", "unverifiable"}
+    calibration = pl.read_csv(tmp_path / "results/tables/teacher_calibration.csv")
+    assert sorted(calibration["domain"]) == sorted(set(samples["domain"]))
 
     # Matching, analysis tables and figures.
     matches = pl.read_csv(tmp_path / "results/matches/tiny-b/step16/layer2.csv")
@@ -171,7 +174,8 @@ def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tiny_run, tmp_path):
     rerun = snakemake("--cores", "2", "--configfile", str(tau), workdir=tmp_path)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     downstream = {"concepts": 6, "tables": 1, "figure": 7, "all": 1}
-    assert job_counts(rerun.stderr) == {"match": 15, **downstream}
+    # The teacher calibration's matched column depends on tau too (its answers are cached).
+    assert job_counts(rerun.stderr) == {"match": 15, "teacher_calibration": 1, **downstream}
     assert sorted(p.name for p in cache.rglob("*")) == cached
 
     # Changing the SAE's k re-runs the SAEs and their dependants: no training, no extraction.

@@ -21,7 +21,8 @@ samples = pl.read_parquet(sm.input.samples)
 fit, eval_ = codes_by_split(sae, layer.x_ND, layer.sample_id_N, samples)
 store = read_store(sm.input.store) if hasattr(sm.input, "store") else None
 # The full section: params leave out how to reach the server (see factory.CONNECTION_KEYS).
-teacher = make_teacher(sm.config["teacher"], sm.params.cache_dir, store=store)
+domains = sorted(samples["domain"].unique().to_list())
+teacher = make_teacher(sm.config["teacher"], sm.params.cache_dir, store=store, domains=domains)
 cfg = AutoInterpConfig.from_dict({"seed": sm.params.seed, **sm.params.autointerp})
 result = autointerp(fit, eval_, samples, teacher, cfg)
 record = provenance(

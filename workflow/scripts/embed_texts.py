@@ -13,9 +13,11 @@ sm = snakemake  # type: ignore[name-defined]  # noqa: F821
 log = setup_logging(sm.log[0])
 torch.set_num_threads(sm.threads)
 # The full section: params leave out how to reach the server (see factory.CONNECTION_KEYS).
-teacher = make_teacher(sm.config["teacher"], cache_dir=None)
+samples = pl.read_parquet(sm.input[0])
+domains = sorted(samples["domain"].unique().to_list())
+teacher = make_teacher(sm.config["teacher"], cache_dir=None, domains=domains)
 cfg = AutoInterpConfig.from_dict(sm.params.autointerp)
-texts = store_texts(pl.read_parquet(sm.input[0]), teacher, cfg)
+texts = store_texts(samples, teacher, cfg)
 emb_TD = teacher.embed(texts)
 record = provenance(
     stage="embed_texts",

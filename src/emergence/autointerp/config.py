@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from emergence.ranges import Fraction, Gt, Le, NonNegativeInt, PositiveInt
+from emergence.ranges import Fraction, Gt, Le, NonNegativeInt, OpenFraction, PositiveInt
 from emergence.settings import build, check_fields
 
 
@@ -20,10 +21,14 @@ class AutoInterpConfig:
     n_contrast: NonNegativeInt = 10
     # Latents active on fewer fit texts than this get no label (reason recorded).
     min_fit_positives: PositiveInt = 2
-    # Latents active on fewer eval texts than this are labelled but not verified.
-    min_eval_positives: NonNegativeInt = 1
-    # Eval texts per class (active / inactive) in the balanced verification set, at most.
-    max_verify_per_class: PositiveInt = 20
+    # Latents active on fewer eval texts than this are labelled but not judged (status
+    # "unverifiable"). None = the fewest at which one missed text cannot fail an otherwise perfect
+    # latent: the smallest n with 2 (n - 1) / (2 n - 1) >= f1_threshold (3 at 0.8, 6 at 0.9).
+    min_eval_positives: PositiveInt | None = None
+    # Eval texts per class (active / inactive) a latent is verified on, at most; None = every
+    # eval text (metrics are class-balanced, see metrics.py). An LLM teacher pays a prompt per
+    # texts_per_prompt texts: set a cap there (e.g. 50) to bound the cost.
+    max_verify_per_class: PositiveInt | None = None
     # Texts per verification prompt (small: long lists make LLM answers drift out of position).
     texts_per_prompt: PositiveInt = 5
     # Texts are cut to this many characters before they reach the teacher (bounds prompt size).
@@ -33,11 +38,25 @@ class AutoInterpConfig:
     f1_threshold: Annotated[float, Gt(0), Le(1)] = 0.9
     # ... and at most this share of the latent's verification texts had no usable answer.
     max_failed_fraction: Fraction = 0.1
-    # Seed of the contrast choice, the verification sample and its shuffle.
+    # Bootstrap resamples of the F1 interval (f1_lo, f1_hi in the verification table).
+    f1_ci_resamples: PositiveInt = 1000
+    # Coverage of the F1 interval.
+    f1_ci_level: OpenFraction = 0.95
+    # Seed of the contrast choice, the verification sample and its shuffle, and the bootstrap.
     seed: NonNegativeInt = 0
 
     def __post_init__(self) -> None:
         check_fields(self)
+
+    @property
+    def min_verify_positives(self) -> int:
+        """Activating eval texts a latent needs to be judged (`min_eval_positives` resolved)."""
+        if self.min_eval_positives is not None:
+            return self.min_eval_positives
+        # 2 (n - 1) / (2 n - 1) >= t  <=>  n >= (2 - t) / (2 - 2 t).
+        if self.f1_threshold >= 1:
+            raise ValueError("autointerp.min_eval_positives must be set when f1_threshold is 1")
+        return max(1, math.ceil((2 - self.f1_threshold) / (2 - 2 * self.f1_threshold) - 1e-9))
 
     @classmethod
     def from_dict(cls, record: dict[str, Any], section: str = "") -> AutoInterpConfig:

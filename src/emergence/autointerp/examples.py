@@ -69,7 +69,7 @@ class Selection(NamedTuple):
     contrast: list[int]  # non-activating fit texts
     verify_batches: list[list[tuple[int, bool]]]  # prompts of (eval sample id, latent active?)
     label_error: str | None  # why the latent gets no label
-    verify_error: str | None  # why a label would not be verified
+    verify_error: str | None  # why a label would not be verified (too few eval texts)
 
 
 def select(
@@ -92,9 +92,10 @@ def select(
     rng_verify = np.random.default_rng([cfg.seed, latent, 1])
     pos = np.array(sorted(eval_active), dtype=np.int64)
     neg = np.array([s for s in eval_ids.tolist() if s not in eval_active], dtype=np.int64)
-    n = min(pos.size, neg.size, cfg.max_verify_per_class)
-    items = [(int(s), True) for s in rng_verify.choice(pos, n, replace=False)]
-    items += [(int(s), False) for s in rng_verify.choice(neg, n, replace=False)]
+    cap = cfg.max_verify_per_class
+    n_pos, n_neg = (x.size if cap is None else min(x.size, cap) for x in (pos, neg))
+    items = [(int(s), True) for s in rng_verify.choice(pos, n_pos, replace=False)]
+    items += [(int(s), False) for s in rng_verify.choice(neg, n_neg, replace=False)]
     order = rng_verify.permutation(len(items))
     items = [items[i] for i in order]
     step = cfg.texts_per_prompt
@@ -104,10 +105,11 @@ def select(
     if len(fit_active) < cfg.min_fit_positives:
         label_error = f"too few activating fit texts ({len(fit_active)} < {cfg.min_fit_positives})"
     verify_error = None
-    if len(eval_active) < cfg.min_eval_positives or n == 0:
+    need = cfg.min_verify_positives
+    if pos.size < need or neg.size < need:
         verify_error = (
-            f"cannot build a balanced verification set: {pos.size} active and {neg.size} "
-            f"inactive eval texts (need >= {max(cfg.min_eval_positives, 1)} of each)"
+            f"unverifiable: {pos.size} active and {neg.size} inactive eval texts "
+            f"(need >= {need} of each)"
         )
         batches = []
     used_fit = set(examples) | set(contrast)

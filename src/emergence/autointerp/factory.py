@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,15 +39,18 @@ def make_teacher(
     section: dict[str, Any],
     cache_dir: str | os.PathLike[str] | None,
     store: Mapping[str, np.ndarray] | None = None,
+    domains: Sequence[str] = (),
 ) -> Teacher:
     """``section`` = {"backend": name, **fields of that backend's config dataclass}.
 
-    ``store`` (text -> embedding, `embedding_store`) spares the embedding teacher its encoder.
+    ``store`` (text -> embedding, `embedding_store`) spares the embedding teacher its encoder;
+    ``domains`` (the probe set's domain names) join the embedding teacher's vocabulary, so a
+    user's own domains can always be named.
     """
     backend, cfg = build_tagged(TEACHER, section, ["teacher"])
     cache = AnswerCache(cache_dir)
     if backend == "embedding":
-        return EmbeddingTeacher(cache, cfg, store=store)
+        return EmbeddingTeacher(cache, cfg, store=store, domains=domains)
     if backend == "openai":
         return ChatTeacher(OpenAIBackend(cfg), cache)
     return ChatTeacher(VllmBackend(cfg), cache)

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import numpy as np
 import polars as pl
 
 from emergence.autointerp.config import AutoInterpConfig
 from emergence.autointerp.examples import Activity, Selection, latent_strengths, select
-from emergence.autointerp.metrics import METRIC_COLUMNS, empty_metrics, latent_metrics
+from emergence.autointerp.metrics import (
+    FAILED,
+    METRIC_COLUMNS,
+    UNVERIFIABLE,
+    empty_metrics,
+    latent_metrics,
+)
 from emergence.autointerp.teacher import LabelRequest, Teacher, VerifyRequest
 from emergence.autointerp.usage import Usage
 
 # The verification table: latent, the metrics, then what verification cost.
 VERIFY_SCHEMA: dict[str, Any] = {
     "latent": pl.Int64,
+    "status": pl.String,
     "tp": pl.Int64,
     "fp": pl.Int64,
     "tn": pl.Int64,
@@ -23,6 +31,8 @@ VERIFY_SCHEMA: dict[str, Any] = {
     "precision": pl.Float64,
     "recall": pl.Float64,
     "f1": pl.Float64,
+    "f1_lo": pl.Float64,
+    "f1_hi": pl.Float64,
     "balanced_acc": pl.Float64,
     "interpretable": pl.Boolean,
     **{f"verify_{name}": pl.Int64 for name in Usage._fields},
@@ -63,10 +73,12 @@ def autointerp(
     ``fit`` / ``eval_`` are the SAE's codes of the fit / eval texts (`examples.activity`);
     ``samples`` is the samples table. A latent is *live* when it is active on at least one fit
     text; dead latents get neither a label record nor a row (an SAE with no live latent, e.g.
-    at a layer without variance, gives empty results). A label record holds: latent, label (or
-    None) and error, n_fit_active / n_eval_active, the sample ids shown (examples, contrast) and
-    verified (verify_positive, verify_negative), teacher, prompt_version, calibration (backend
-    data, e.g. the embedding threshold), verify_error, label_usage and cached.
+    at a layer without variance, gives empty results). Every live latent's row has a
+    ``status`` (verified / failed / unverifiable, see `metrics`) and its F1 with a bootstrap
+    interval. A label record holds: latent, label (or None) and error, n_fit_active /
+    n_eval_active, the sample ids shown (examples, contrast) and verified (verify_positive,
+    verify_negative), teacher, prompt_version, calibration (backend data, e.g. the embedding
+    threshold), verify_error, label_usage and cached.
     """
     cfg = cfg or AutoInterpConfig()
     fit_text = _texts(samples, fit, "fit", cfg.max_text_chars)
@@ -120,9 +132,15 @@ def autointerp(
                 [a for _, a in pairs],
                 f1_threshold=cfg.f1_threshold,
                 max_failed_fraction=cfg.max_failed_fraction,
+                n_resamples=cfg.f1_ci_resamples,
+                level=cfg.f1_ci_level,
+                rng=np.random.default_rng([cfg.seed, s.latent, 2]),
             )
+        elif s.label_error is not None or (answer is not None and answer.label and s.verify_error):
+            # Too few activating texts to label (fit) or to judge (eval).
+            metrics = empty_metrics(UNVERIFIABLE)
         else:
-            metrics = empty_metrics()
+            metrics = empty_metrics(FAILED)  # the teacher gave no label
         v_usage = verify_usage.get(s.latent, Usage())
         l_usage = answer.usage if answer is not None else Usage()
         total = total.plus(l_usage).plus(v_usage)
