@@ -25,6 +25,7 @@ rule concepts:
         analysis={k: v for k, v in config["analysis"].items() if k != "measure"},
         seed=config["seed"],
         tau=config["matching"]["tau"],
+        rule=config["matching"]["rule"],
     script:
         "../workflow/scripts/concepts.py"
 

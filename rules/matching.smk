@@ -16,7 +16,9 @@ rule embed_labels:
         "../envs/analysis.yaml"
     threads: 2
     params:
-        matching={k: v for k, v in config["matching"].items() if k != "tau"},
+        matching={
+            k: v for k, v in config["matching"].items() if k not in ("tau", "rule")
+        },
         cache_dir=config["cache_dir"],
     script:
         "../workflow/scripts/embed_labels.py"
@@ -37,5 +39,6 @@ rule match:
     threads: 1
     params:
         tau=config["matching"]["tau"],
+        rule=config["matching"]["rule"],
     script:
         "../workflow/scripts/match.py"

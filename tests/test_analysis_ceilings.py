@@ -166,5 +166,14 @@ def test_labelled_ignores_verification_and_verified_keeps_interpretable_latents(
         schema=MATCH_SCHEMA,
     )
     # tau is inclusive (0.3 >= 0.3); latent 1's label names law but failed verification.
-    assert label_domains(matches, 0.3) == {0: {"bio"}, 1: {"law"}, 2: {"bio"}}
-    assert label_domains(matches.filter(pl.col("interpretable")), 0.3) == {0: {"bio"}, 2: {"bio"}}
+    assert label_domains(matches, 0.3, "all") == {0: {"bio"}, 1: {"law"}, 2: {"bio"}}
+    verified = matches.filter(pl.col("interpretable"))
+    assert label_domains(verified, 0.3, "all") == {0: {"bio"}, 2: {"bio"}}
+    # Under "best" a label names only its nearest domain (latent 2's 0.3 is its best).
+    assert label_domains(matches, 0.3, "best") == {0: {"bio"}, 1: {"law"}, 2: {"bio"}}
+    assert label_domains(matches, 0.05, "best") == {0: {"bio"}, 1: {"law"}, 2: {"bio"}}
+    assert label_domains(matches, 0.05, "all") == {
+        0: {"bio", "law"},
+        1: {"bio", "law"},
+        2: {"bio", "law"},
+    }

@@ -138,7 +138,7 @@ def test_every_protocol_counts_hits_as_by_hand(artifacts: Path):
     assert inputs.ref_scale == "r" and inputs.space_layer == 0
     assert inputs.scale_ref[1][0] == 2 and inputs.scale_ref[0][0] == 0  # same relative depth
     assert all(Path(p).exists() for p in input_files(inputs))
-    tables = analyse_checkpoint(inputs, cfg, tau=0.3)
+    tables = analyse_checkpoint(inputs, cfg, tau=0.3, rule="all")
     act = tables.activation
     # Own SAE: all four eval texts of a hit; text 15 of b fires a's latent: 3 of 4.
     assert pct(act, "per_point", 1) == {"a": 100.0, "b": 75.0}

@@ -36,7 +36,9 @@ LABELS = [
 
 
 def test_cosines_the_tau_rule_and_best_domains_match_a_direct_computation():
-    table = match_latents(LABELS, {3: True, 5: True, 7: False}, ["biology", "economics"], EMB, 0.3)
+    table = match_latents(
+        LABELS, {3: True, 5: True, 7: False}, ["biology", "economics"], EMB, 0.3, "all"
+    )
     assert table.height == 3 * 2
     for row in table.iter_rows(named=True):
         expected = float(EMB[row["label"]] @ EMB[domain_phrase(row["domain"])])
@@ -48,9 +50,16 @@ def test_cosines_the_tau_rule_and_best_domains_match_a_direct_computation():
     assert matched_domains(table) == {3: {"biology"}, 5: {"economics"}}
 
 
-def test_a_latent_matches_every_domain_above_tau():
-    table = match_latents(LABELS[:1], {3: True}, ["biology", "economics"], EMB, -1.0)
+def test_under_the_paper_rule_a_latent_matches_every_domain_above_tau():
+    table = match_latents(LABELS[:1], {3: True}, ["biology", "economics"], EMB, 0.001, "all")
     assert matched_domains(table) == {3: {"biology", "economics"}}
+
+
+def test_under_the_best_rule_a_latent_matches_its_nearest_domain_only():
+    table = match_latents(LABELS[:1], {3: True}, ["biology", "economics"], EMB, 0.001, "best")
+    assert matched_domains(table) == {3: {"biology"}}
+    # ... and not even that one below tau.
+    assert matched_domains(match_latents(LABELS[:1], {3: True}, ["biology"], EMB, 1.0)) == {}
 
 
 def test_a_latent_missing_from_the_verification_is_not_interpretable():

@@ -14,7 +14,7 @@ log = setup_logging(sm.log[0])
 torch.set_num_threads(sm.threads)
 cfg = AnalysisConfig(seed=sm.params.seed, **sm.params.analysis)
 inputs = checkpoint_inputs(scales(sm.config), cfg, sm.wildcards.scale, sm.wildcards.ckpt)
-tables = analyse_checkpoint(inputs, cfg, tau=sm.params.tau)
+tables = analyse_checkpoint(inputs, cfg, tau=sm.params.tau, rule=sm.params.rule)
 for name in tables._fields:
     with atomic_path(sm.output[name]) as tmp:
         getattr(tables, name).write_csv(tmp)

@@ -18,15 +18,17 @@ table = match_latents(
     domains,
     read_store(sm.input.embeddings),
     sm.params.tau,
+    sm.params.rule,
 )
 with atomic_path(sm.output[0]) as tmp:
     table.write_csv(tmp)
 matched = table.filter(pl.col("matched"))
 log.info(
-    "%d labelled latents, %d interpretable, %d matched at tau=%.2f: %s",
+    "%d labelled latents, %d interpretable, %d matched at tau=%.2f (rule %s): %s",
     table["latent"].n_unique(),
     table.filter(pl.col("interpretable"))["latent"].n_unique(),
     matched["latent"].n_unique(),
     sm.params.tau,
+    sm.params.rule,
     sorted(set(zip(matched["label"], matched["domain"], strict=True))),
 )

@@ -30,6 +30,7 @@ calibration = calibrate(
     cfg,
     lambda phrases: embed_phrases(phrases, path, match_cfg.batch_size),
     match_cfg.tau,
+    match_cfg.rule,
 )
 record = provenance(
     stage="teacher_calibration",

@@ -7,8 +7,8 @@ the activations each stage keeps, on the same fit / eval split as the measuremen
 - ``probe``: a linear probe of the domain (logistic regression on standardised activations, fit
   on the fit rows) predicts each eval text's domain: the linear ceiling of the layer;
 - ``sae_purity``: each eval text is assigned the majority *fit* domain of its top SAE latent;
-- ``labelled``: the domains whose name its top latent's label matches (cosine >= tau), whether
-  or not the label passed verification;
+- ``labelled``: the domains its top latent's label names (`emergence.matching.names_domain`),
+  whether or not the label passed verification;
 - ``verified``: as ``labelled``, for interpretable latents only;
 - the protocols (``per_point``, ``ref_time``, ``ref_space``, ``ref_scale``): the domains its top
   latent is matched to, i.e. what is reported (``per_point`` is the last stage of the chain).
@@ -31,6 +31,7 @@ import polars as pl
 
 from emergence.analysis.activation import selectivity
 from emergence.analysis.keys import POINT_KEYS
+from emergence.matching import names_domain
 
 STAGES = ("probe", "sae_purity", "labelled", "verified", "per_point")
 """The decomposition, from what the activations hold to what is reported (per-point protocol)."""
@@ -112,14 +113,15 @@ def majority_domains(top_latent_N: np.ndarray, domain_N: np.ndarray) -> dict[int
     return majority
 
 
-def label_domains(matches: pl.DataFrame, tau: float) -> dict[int, set[str]]:
-    """latent -> the domains whose name its label matches (cosine >= tau), verified or not.
+def label_domains(matches: pl.DataFrame, tau: float, rule: str) -> dict[int, set[str]]:
+    """latent -> the domains its label names (`emergence.matching.names_domain`), verified or not.
 
     ``matches`` is a matches table (``emergence.matching.MATCH_SCHEMA``); filter it on
     ``interpretable`` first for the verified latents only.
     """
     out: dict[int, set[str]] = {}
-    for latent, domain in matches.filter(pl.col("cosine") >= tau).select("latent", "domain").rows():
+    named = matches.filter(names_domain(tau, rule))
+    for latent, domain in named.select("latent", "domain").rows():
         out.setdefault(int(latent), set()).add(str(domain))
     return out
 

@@ -98,11 +98,11 @@ def _split_rows(
 
 
 def analyse_checkpoint(
-    inputs: CheckpointInputs, cfg: AnalysisConfig, *, tau: float
+    inputs: CheckpointInputs, cfg: AnalysisConfig, *, tau: float, rule: str
 ) -> CheckpointTables:
     """Activation % (four protocols), alignment to the reference scale, granularity and the
-    ceilings; ``tau`` is the matching threshold that made the matches (for the ``labelled``
-    stage, which ignores verification)."""
+    ceilings; ``tau`` and ``rule`` are the matching settings that made the matches (for the
+    ``labelled`` stage, which ignores verification)."""
     samples = pl.read_parquet(inputs.samples, columns=["sample_id", "domain", "split", "text"])
     domains = sorted(set(samples["domain"].to_list()))
     fit_ids = samples.filter(split="fit")["sample_id"].to_numpy()
@@ -143,8 +143,8 @@ def analyse_checkpoint(
             latent_claims(top_N, {k: {v} for k, v in majority.items()}, domains),
         )
         matches = reader.matches(files.matches)
-        stage(layer, "labelled", latent_claims(top_N, label_domains(matches, tau), domains))
-        verified = label_domains(matches.filter(pl.col("interpretable")), tau)
+        stage(layer, "labelled", latent_claims(top_N, label_domains(matches, tau, rule), domains))
+        verified = label_domains(matches.filter(pl.col("interpretable")), tau, rule)
         stage(layer, "verified", latent_claims(top_N, verified, domains))
         add(layer, "per_point", top_N, reader.matched(files.matches))
         if layer in inputs.time_ref:

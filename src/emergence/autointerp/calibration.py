@@ -4,8 +4,8 @@ Every run labels and verifies one *oracle* latent per domain with the configured
 AutoInterp settings and the rules real latents go through: the oracle latent of domain d fires
 (value 1) on exactly d's texts, so its labelling examples are d's fit texts, its contrast other
 domains' fit texts, and it is verified on the eval split like any latent. Its label then goes
-through the matching stage's rule (cosine between label and domain name >= tau with the
-configured matching encoder).
+through the matching stage's rule (`emergence.matching.names_domain`, with the configured
+matching encoder, tau and rule).
 
 An oracle latent is the best case: a real latent about d can do no better with this teacher. A
 domain whose oracle latent does not pass (not interpretable, or its label does not match d) is
@@ -25,7 +25,7 @@ from emergence.autointerp.config import AutoInterpConfig
 from emergence.autointerp.examples import Activity
 from emergence.autointerp.run import AutoInterpResult, autointerp
 from emergence.autointerp.teacher import Teacher
-from emergence.matching import domain_phrase
+from emergence.matching import MatchConfig, domain_phrase, match_latents, names_domain
 
 CALIBRATION_SCHEMA: dict[str, Any] = {
     "domain": pl.String,
@@ -34,7 +34,7 @@ CALIBRATION_SCHEMA: dict[str, Any] = {
     "precision": pl.Float64,
     "recall": pl.Float64,
     "n_verify": pl.Int64,  # verification texts (activating and not) the label was judged on
-    "matched": pl.Boolean,  # cosine(label, domain name) >= tau under the matching encoder
+    "matched": pl.Boolean,  # the label names the domain under the matching rule (tau, rule)
     "passed": pl.Boolean,  # interpretable by the configured rule, and matched
 }
 
@@ -64,11 +64,12 @@ def calibrate(
     cfg: AutoInterpConfig,
     embed: Callable[[Sequence[str]], np.ndarray],
     tau: float,
+    rule: str = MatchConfig.rule,
 ) -> Calibration:
     """Label, verify and match one oracle latent per domain of ``samples``.
 
-    ``embed`` maps phrases to unit vectors with the matching encoder; ``tau`` is the matching
-    threshold.
+    ``embed`` maps phrases to unit vectors with the matching encoder; ``tau`` and ``rule`` are
+    the matching settings (`emergence.matching.match_latents`).
     """
     domains = sorted(set(samples["domain"].to_list()))
     if not domains:
@@ -80,11 +81,16 @@ def calibrate(
     phrases = list(dict.fromkeys([*named, *map(domain_phrase, domains)]))
     emb = dict(zip(phrases, embed(phrases), strict=True))
     verdicts = {r["latent"]: r for r in result.verification.iter_rows(named=True)}
+    # Matched as for a real latent, but whether or not verification passed (that is `passed`).
+    names = match_latents(result.labels, {}, domains, emb, tau, rule).filter(
+        names_domain(tau, rule)
+    )
+    named_pairs = set(names.select("latent", "domain").rows())
     rows = []
     for i, domain in enumerate(domains):
         label = labels.get(i)
         row = verdicts.get(i)
-        matched = label is not None and float(emb[label] @ emb[domain_phrase(domain)]) >= tau
+        matched = (i, domain) in named_pairs
         n_verify = 0 if row is None else sum(row[k] for k in ("tp", "fp", "tn", "fn", "n_failed"))
         rows.append(
             {
