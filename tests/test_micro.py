@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -107,3 +108,12 @@ def test_hand_written_sentences_also_become_questions_answered_by_the_domain_nam
     assert len(wrapped) > 20
     for domain, first_word in wrapped:
         assert first_word == domains[domain].name.capitalize().split()[0]
+
+
+def test_corpus_never_reads_the_probe_questions():
+    domains = bundled_domains()
+    blank = {k: dataclasses.replace(d, questions=()) for k, d in domains.items()}
+    for shape in ({}, {"exam_questions": True, "frame_share": 0.3, "question_share": 0.8}):
+        assert build_corpus(blank, 100, 0.1, 0, **shape) == build_corpus(
+            domains, 100, 0.1, 0, **shape
+        )
