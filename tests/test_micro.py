@@ -97,17 +97,19 @@ def test_training_is_deterministic_on_cpu(tmp_path, tiny_tokenizer):
     assert not all(torch.equal(wa[k], wc[k]) for k in wa)
 
 
-def test_hand_written_sentences_also_become_questions_answered_by_the_domain_name():
+def test_every_question_is_answered_by_the_domain_name():
     train, _ = corpus()
     domains = bundled_domains()
-    pattern = re.compile(
-        r"(?:Is it true that|Why is it that|How do we know that|What explains the fact that) "
-        r"[^?]+\? (\w+)"
-    )
-    wrapped = [(p.domain, m[1]) for p in train for m in pattern.finditer(p.text)]
-    assert len(wrapped) > 20
-    for domain, first_word in wrapped:
+    assert not any("?" in s for d in domains.values() for s in d.sentences)
+    answers = [(p.domain, m[1]) for p in train for m in re.finditer(r"\? (\w+)", p.text)]
+    assert len(answers) > 200
+    for domain, first_word in answers:
         assert first_word == domains[domain].name.capitalize().split()[0]
+    # Hand-written definitions ("S is P.") also become exam-style questions ("What is P?").
+    asked = [m[1] for p in train for m in re.finditer(r"What (?:is|are) ([^?]+)\?", p.text)]
+    sentences = [s.rstrip(".") for d in domains.values() for s in d.sentences]
+    from_sentences = [a for a in asked if any(s.endswith(f" {a}") for s in sentences)]
+    assert len(from_sentences) > 5
 
 
 def test_corpus_never_reads_the_probe_questions():

@@ -148,9 +148,9 @@ def make_paragraphs(
     n_paragraphs: int,
     seed: int,
     sentences_per_paragraph: tuple[int, int] = (3, 8),
-    frame_share: float = 0.8,
-    question_share: float = 0.5,
-    exam_questions: bool = False,
+    frame_share: float = 0.4,
+    question_share: float = 0.8,
+    exam_questions: bool = True,
     single_question_share: float = 0.0,
 ) -> list[Paragraph]:
     """``n_paragraphs`` one-domain paragraphs drawing from ``pools`` (domain -> sentences).
