@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import tempfile
 import time
@@ -41,7 +42,7 @@ from emergence.extract import extract_final_token, load_model
 from emergence.micro.text import build_corpus
 from emergence.micro.tokenizer import train_tokenizer
 from emergence.micro.train import MicroModelSpec, TrainSettings, train_micro_model
-from emergence.samples import split_samples, bundled_texts
+from emergence.samples import bundled_texts, split_samples
 
 
 def probe_accuracy(x: np.ndarray, samples: pl.DataFrame, seed: int = 0) -> float:
@@ -66,6 +67,17 @@ def probe_saved(folder: Path, samples: pl.DataFrame) -> list[dict]:
             acc = probe_accuracy(tensors[f"layer{last}"][order], by_id)
             rows.append(dict(scale=scale_dir.name, step=int(path.stem[4:]), layer=last, acc=acc))
     return rows
+
+
+def shared_ngrams(train: list, domains: dict, n: int = 6) -> set[tuple[str, ...]]:
+    """Word n-grams that occur both in a probe question and in the training paragraphs."""
+
+    def grams(text: str) -> set[tuple[str, ...]]:
+        words = re.findall(r"[a-z0-9]+", text.lower())
+        return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+    probes = set().union(*(grams(q) for d in domains.values() for q in d.questions))
+    return probes & set().union(*(grams(p.text) for p in train))
 
 
 def cpu_seconds() -> float:
@@ -93,6 +105,8 @@ def train_and_probe(args: argparse.Namespace) -> list[dict]:
     )
     tokenizer = train_tokenizer([p.text for p in train], micro["vocab_size"])
     print(f"corpus + tokenizer: {time.perf_counter() - start:.1f} s", flush=True)
+    shared = shared_ngrams(train, domains)
+    print(f"{len(shared)} probe 6-grams also in the training text: {sorted(shared)}", flush=True)
     settings = TrainSettings(
         seq_len=micro["seq_len"],
         batch_size=micro["batch_size"],
@@ -108,12 +122,19 @@ def train_and_probe(args: argparse.Namespace) -> list[dict]:
         for key in ("hidden_size", "num_layers", "num_heads"):
             if getattr(args, key) is not None:
                 model_cfg[key] = getattr(args, key)
-        spec = MicroModelSpec(model_cfg["hidden_size"], model_cfg["num_layers"], model_cfg["num_heads"])
+        spec = MicroModelSpec(
+            model_cfg["hidden_size"], model_cfg["num_layers"], model_cfg["num_heads"]
+        )
         with tempfile.TemporaryDirectory() as tmp:
             wall, cpu = time.perf_counter(), cpu_seconds()
             result = train_micro_model(
-                spec, settings, tokenizer, [p.text for p in train], [p.text for p in held],
-                checkpoints, tmp,
+                spec,
+                settings,
+                tokenizer,
+                [p.text for p in train],
+                [p.text for p in held],
+                checkpoints,
+                tmp,
             )
             wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
             losses = {r.step: r for r in result.losses}
@@ -123,14 +144,23 @@ def train_and_probe(args: argparse.Namespace) -> list[dict]:
                 flush=True,
             )
             for step in checkpoints:
-                model, tok = load_model(Path(tmp) / f"step{step}", torch.device("cpu"), torch.float32)
+                model, tok = load_model(
+                    Path(tmp) / f"step{step}", torch.device("cpu"), torch.float32
+                )
                 acts = extract_final_token(
-                    model, tok, samples["text"].to_list(), [spec.num_layers], batch_size=64,
+                    model,
+                    tok,
+                    samples["text"].to_list(),
+                    [spec.num_layers],
+                    batch_size=64,
                     max_length=128,
                 )
                 acc = probe_accuracy(acts.layers[spec.num_layers].numpy(), samples)
                 row = dict(
-                    scale=scale, step=step, layer=spec.num_layers, acc=round(acc, 3),
+                    scale=scale,
+                    step=step,
+                    layer=spec.num_layers,
+                    acc=round(acc, 3),
                     train_loss=round(losses[step].train_loss, 3),
                     heldout_loss=round(losses[step].heldout_loss, 3),
                 )
@@ -149,9 +179,15 @@ def main() -> None:
     parser.add_argument("--scales", nargs="+", default=["micro-s", "micro-m", "micro-l"])
     parser.add_argument("--steps", type=int, help="final step (replaces the last checkpoint)")
     for key, kind in [
-        ("paragraphs", int), ("batch_size", int), ("lr", float), ("seq_len", int),
-        ("warmup_steps", int), ("weight_decay", float), ("hidden_size", int),
-        ("num_layers", int), ("num_heads", int),
+        ("paragraphs", int),
+        ("batch_size", int),
+        ("lr", float),
+        ("seq_len", int),
+        ("warmup_steps", int),
+        ("weight_decay", float),
+        ("hidden_size", int),
+        ("num_layers", int),
+        ("num_heads", int),
     ]:
         parser.add_argument(f"--{key.replace('_', '-')}", dest=key, type=kind)
     parser.add_argument(

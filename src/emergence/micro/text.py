@@ -128,6 +128,18 @@ def _natural_sentence(
     return f"{_as_question(rng, sentence, exam)} {_fill(rng, ANSWER_FRAMES, domain)}"
 
 
+def _maybe_splice(rng: np.random.Generator, pool: list[str], i: int, share: float) -> str:
+    if share <= 0 or rng.random() >= share:
+        return pool[i]
+    head = pool[i].rstrip(" .!").split()
+    tail = pool[rng.integers(len(pool))].rstrip(" .!").split()
+    if len(head) < 4 or len(tail) < 4:
+        return pool[i]
+    cut_head = int(rng.integers(2, len(head) - 1))
+    cut_tail = int(rng.integers(2, len(tail) - 1))
+    return " ".join(head[:cut_head] + tail[cut_tail:]) + "."
+
+
 def split_sentences(
     domains: dict[str, Domain], heldout_fraction: float, seed: int
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -152,6 +164,7 @@ def make_paragraphs(
     question_share: float = 0.8,
     exam_questions: bool = True,
     single_question_share: float = 0.0,
+    splice_share: float = 0.0,
 ) -> list[Paragraph]:
     """``n_paragraphs`` one-domain paragraphs drawing from ``pools`` (domain -> sentences).
 
@@ -159,7 +172,10 @@ def make_paragraphs(
     the pool's own sentences; a ``question_share`` of either kind are questions, each followed
     by an answer that opens with the domain's name. A ``single_question_share`` of documents
     are one question and its answer alone: a probe is a question with no context before it,
-    and inside a paragraph the earlier sentences already give the answer's domain away.
+    and inside a paragraph the earlier sentences already give the answer's domain away. A
+    ``splice_share`` of hand-written sentences are spliced: the first part of one sentence of the
+    domain joined to the last part of another, so that the model cannot answer a question by
+    recalling the sentence and has to use the topic of its words.
     """
     rng = np.random.default_rng(seed)
     keys = sorted(pools)
@@ -175,7 +191,9 @@ def make_paragraphs(
         sentences = [
             _frame_sentence(rng, domains[key], asks)
             if rng.random() < frame_share
-            else _natural_sentence(rng, pool[i], domains[key], asks, exam_questions)
+            else _natural_sentence(
+                rng, _maybe_splice(rng, pool, i, splice_share), domains[key], asks, exam_questions
+            )
             for i in picks
         ]
         out.append(Paragraph(key, " ".join(sentences)))
