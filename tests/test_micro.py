@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from emergence.corpus import bundled_domains
-from emergence.micro.text import build_corpus, read_corpus, write_corpus
+from emergence.micro.text import build_corpus, make_paragraphs, read_corpus, write_corpus
 from emergence.micro.train import MicroModelSpec, TrainSettings, train_micro_model
 
 SPEC = MicroModelSpec(hidden_size=16, num_layers=1, num_heads=2)
@@ -119,3 +119,30 @@ def test_corpus_never_reads_the_probe_questions():
         assert build_corpus(blank, 100, 0.1, 0, **shape) == build_corpus(
             domains, 100, 0.1, 0, **shape
         )
+
+
+def test_spliced_sentences_join_the_head_of_one_sentence_to_the_tail_of_another():
+    pool = ["one two three four five six.", "alpha beta gamma delta epsilon zeta."]
+    words = [x.rstrip(".").split() for x in pool]
+    out = make_paragraphs(
+        bundled_domains(),
+        {"biology": pool},
+        200,
+        seed=0,
+        sentences_per_paragraph=(1, 1),
+        frame_share=0.0,
+        question_share=0.0,
+        splice_share=1.0,
+    )
+    mixed = 0
+    for paragraph in out:
+        got = paragraph.text.rstrip(".").split()
+        # Some head of a pool sentence (2+ words) followed by some tail of one (2+ words).
+        assert any(
+            got[:h] == a[:h] and got[h:] == b[len(b) - (len(got) - h) :] and len(got) - h >= 2
+            for a in words
+            for b in words
+            for h in range(2, len(got) - 1)
+        ), paragraph.text
+        mixed += (got[0] == "one" and got[-1] == "zeta") or (got[0] == "alpha" and got[-1] == "six")
+    assert mixed > 50

@@ -164,7 +164,7 @@ def make_paragraphs(
     question_share: float = 0.8,
     exam_questions: bool = True,
     single_question_share: float = 0.0,
-    splice_share: float = 0.0,
+    splice_share: float = 0.6,
 ) -> list[Paragraph]:
     """``n_paragraphs`` one-domain paragraphs drawing from ``pools`` (domain -> sentences).
 
@@ -214,7 +214,9 @@ def build_corpus(
     train_pool, held_pool = split_sentences(domains, heldout_fraction, seed)
     train = make_paragraphs(domains, train_pool, n_paragraphs, seed, **shape)
     n_held = max(len(domains), n_paragraphs // 20)
-    held = make_paragraphs(domains, held_pool, n_held, seed + 1, frame_share=0.0)
+    # Held-out text is the held-out sentences as written (no frames, no splices), so the held-out
+    # loss measures generalisation to real sentences.
+    held = make_paragraphs(domains, held_pool, n_held, seed + 1, frame_share=0.0, splice_share=0.0)
     return train, held
 
 
