@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -11,7 +12,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from emergence.corpus import bundled_domains
 from emergence.micro.config import MicroConfig
-from emergence.micro.text import build_corpus, read_corpus, write_corpus
+from emergence.micro.text import build_corpus, make_paragraphs, read_corpus, write_corpus
 from emergence.micro.train import MicroModelSpec, train_micro_model
 
 SPEC = MicroModelSpec(hidden_size=16, num_layers=1, num_heads=2)
@@ -97,14 +98,52 @@ def test_training_is_deterministic_on_cpu(tmp_path, tiny_tokenizer):
     assert not all(torch.equal(wa[k], wc[k]) for k in wa)
 
 
-def test_hand_written_sentences_also_become_questions_answered_by_the_domain_name():
+def test_every_question_is_answered_by_the_domain_name():
     train, _ = corpus()
     domains = bundled_domains()
-    pattern = re.compile(
-        r"(?:Is it true that|Why is it that|How do we know that|What explains the fact that) "
-        r"[^?]+\? (\w+)"
-    )
-    wrapped = [(p.domain, m[1]) for p in train for m in pattern.finditer(p.text)]
-    assert len(wrapped) > 20
-    for domain, first_word in wrapped:
+    assert not any("?" in s for d in domains.values() for s in d.sentences)
+    answers = [(p.domain, m[1]) for p in train for m in re.finditer(r"\? (\w+)", p.text)]
+    assert len(answers) > 200
+    for domain, first_word in answers:
         assert first_word == domains[domain].name.capitalize().split()[0]
+    # Hand-written definitions ("S is P.") also become exam-style questions ("What is P?").
+    asked = [m[1] for p in train for m in re.finditer(r"What (?:is|are) ([^?]+)\?", p.text)]
+    sentences = [s.rstrip(".") for d in domains.values() for s in d.sentences]
+    from_sentences = [a for a in asked if any(s.endswith(f" {a}") for s in sentences)]
+    assert len(from_sentences) > 5
+
+
+def test_corpus_never_reads_the_probe_questions():
+    domains = bundled_domains()
+    blank = {k: dataclasses.replace(d, questions=()) for k, d in domains.items()}
+    for shape in ({}, {"exam_questions": True, "frame_share": 0.3, "question_share": 0.8}):
+        assert build_corpus(blank, 100, 0.1, 0, **shape) == build_corpus(
+            domains, 100, 0.1, 0, **shape
+        )
+
+
+def test_spliced_sentences_join_the_head_of_one_sentence_to_the_tail_of_another():
+    pool = ["one two three four five six.", "alpha beta gamma delta epsilon zeta."]
+    words = [x.rstrip(".").split() for x in pool]
+    out = make_paragraphs(
+        bundled_domains(),
+        {"biology": pool},
+        200,
+        seed=0,
+        sentences_per_paragraph=(1, 1),
+        frame_share=0.0,
+        question_share=0.0,
+        splice_share=1.0,
+    )
+    mixed = 0
+    for paragraph in out:
+        got = paragraph.text.rstrip(".").split()
+        # Some head of a pool sentence (2+ words) followed by some tail of one (2+ words).
+        assert any(
+            got[:h] == a[:h] and got[h:] == b[len(b) - (len(got) - h) :] and len(got) - h >= 2
+            for a in words
+            for b in words
+            for h in range(2, len(got) - 1)
+        ), paragraph.text
+        mixed += (got[0] == "one" and got[-1] == "zeta") or (got[0] == "alpha" and got[-1] == "six")
+    assert mixed > 50

@@ -10,8 +10,9 @@ sentences is held out to measure generalisation.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -65,6 +66,18 @@ QUESTION_WRAPS: tuple[str, ...] = (
     "How do we know that {s}?",
     "What explains the fact that {s}?",
 )
+# Exam-style openers (the wh-words exam questions start with), written here, not taken from the
+# probe questions. With ``exam_questions`` a wrapped sentence uses one of these, or becomes a
+# "What is ...?" question when it is a definition ("S is P." -> "What is P?").
+EXAM_WRAPS: tuple[str, ...] = (
+    "Why {s}?",
+    "How is it that {s}?",
+    "In what way {s}?",
+    "Which reason explains why {s}?",
+    "What shows that {s}?",
+    "When and why {s}?",
+)
+_DEFINITION = re.compile(r"^(?P<subject>[^,;:]{1,60}?) (?P<verb>is|are|was|were) (?P<rest>[^;]+)$")
 ANSWER_FRAMES: tuple[str, ...] = (
     "{Name} answers this with {a}.",
     "{Name} explains it through {a} and {b}.",
@@ -95,15 +108,36 @@ def _frame_sentence(rng: np.random.Generator, domain: Domain, question_share: fl
     return _fill(rng, FRAMES, domain)
 
 
+def _as_question(rng: np.random.Generator, sentence: str, exam: bool) -> str:
+    body = sentence.rstrip(" .!")
+    body = body[:1].lower() + body[1:] if body[1:2].islower() else body
+    if not exam:
+        return QUESTION_WRAPS[rng.integers(len(QUESTION_WRAPS))].format(s=body)
+    definition = _DEFINITION.match(body)
+    if definition is not None and rng.random() < 0.5:
+        verb = "is" if definition["verb"] in ("is", "was") else "are"
+        return f"What {verb} {definition['rest']}?"
+    return EXAM_WRAPS[rng.integers(len(EXAM_WRAPS))].format(s=body)
+
+
 def _natural_sentence(
-    rng: np.random.Generator, sentence: str, domain: Domain, question_share: float
+    rng: np.random.Generator, sentence: str, domain: Domain, question_share: float, exam: bool
 ) -> str:
     if rng.random() >= question_share:
         return sentence
-    body = sentence.rstrip(" .!")
-    body = body[:1].lower() + body[1:] if body[1:2].islower() else body
-    wrap = QUESTION_WRAPS[rng.integers(len(QUESTION_WRAPS))]
-    return f"{wrap.format(s=body)} {_fill(rng, ANSWER_FRAMES, domain)}"
+    return f"{_as_question(rng, sentence, exam)} {_fill(rng, ANSWER_FRAMES, domain)}"
+
+
+def _maybe_splice(rng: np.random.Generator, pool: list[str], i: int, share: float) -> str:
+    if share <= 0 or rng.random() >= share:
+        return pool[i]
+    head = pool[i].rstrip(" .!").split()
+    tail = pool[rng.integers(len(pool))].rstrip(" .!").split()
+    if len(head) < 4 or len(tail) < 4:
+        return pool[i]
+    cut_head = int(rng.integers(2, len(head) - 1))
+    cut_tail = int(rng.integers(2, len(tail) - 1))
+    return " ".join(head[:cut_head] + tail[cut_tail:]) + "."
 
 
 def split_sentences(
@@ -126,14 +160,27 @@ def make_paragraphs(
     n_paragraphs: int,
     seed: int,
     sentences_per_paragraph: tuple[int, int] = (3, 8),
-    frame_share: float = 0.8,
-    question_share: float = 0.5,
+    frame_share: float = 0.4,
+    question_share: float = 0.8,
+    exam_questions: bool = True,
+    single_question_share: float = 0.0,
+    splice_share: float = 0.6,
 ) -> list[Paragraph]:
     """``n_paragraphs`` one-domain paragraphs drawing from ``pools`` (domain -> sentences).
 
     A ``frame_share`` of sentences are generic frames filled with the domain's terms, the rest
     the pool's own sentences; a ``question_share`` of either kind are questions, each followed
-    by an answer that opens with the domain's name.
+    by an answer that opens with the domain's name. A ``single_question_share`` of documents
+    are one question and its answer alone: a probe is a question with no context before it,
+    and inside a paragraph the earlier sentences already give the answer's domain away. A
+    ``splice_share`` of hand-written sentences are spliced: the first part of one sentence of the
+    domain joined to the last part of another, so that the model cannot answer a question by
+    recalling the sentence and has to use the topic of its words.
+
+    The defaults are the measured best for the demo (benchmarks/RESULTS.md, "Micro models": a
+    logistic probe on micro-l's last layer at step 1000): exam phrasing with 40 % frames and 80 %
+    questions 0.71 (main's 80 % frames, 50 % questions, plain wraps: 0.65), plus 60 % spliced
+    sentences 0.73 (100 %: 0.69); standalone questions lowered it (0.62 at half the documents).
     """
     rng = np.random.default_rng(seed)
     keys = sorted(pools)
@@ -142,11 +189,16 @@ def make_paragraphs(
         key = keys[rng.integers(len(keys))]
         pool = pools[key]
         n = int(rng.integers(sentences_per_paragraph[0], sentences_per_paragraph[1] + 1))
+        asks = question_share
+        if single_question_share > 0 and rng.random() < single_question_share:
+            n, asks = 1, 1.0
         picks = rng.choice(len(pool), size=min(n, len(pool)), replace=False)
         sentences = [
-            _frame_sentence(rng, domains[key], question_share)
+            _frame_sentence(rng, domains[key], asks)
             if rng.random() < frame_share
-            else _natural_sentence(rng, pool[i], domains[key], question_share)
+            else _natural_sentence(
+                rng, _maybe_splice(rng, pool, i, splice_share), domains[key], asks, exam_questions
+            )
             for i in picks
         ]
         out.append(Paragraph(key, " ".join(sentences)))
@@ -154,13 +206,22 @@ def make_paragraphs(
 
 
 def build_corpus(
-    domains: dict[str, Domain], n_paragraphs: int, heldout_fraction: float, seed: int
+    domains: dict[str, Domain],
+    n_paragraphs: int,
+    heldout_fraction: float,
+    seed: int,
+    **shape: Any,
 ) -> tuple[list[Paragraph], list[Paragraph]]:
-    """Training paragraphs and held-out paragraphs (from held-out sentences only)."""
+    """Training paragraphs and held-out paragraphs (from held-out sentences only).
+
+    ``shape`` passes make_paragraphs' keyword arguments for the training paragraphs.
+    """
     train_pool, held_pool = split_sentences(domains, heldout_fraction, seed)
-    train = make_paragraphs(domains, train_pool, n_paragraphs, seed)
+    train = make_paragraphs(domains, train_pool, n_paragraphs, seed, **shape)
     n_held = max(len(domains), n_paragraphs // 20)
-    held = make_paragraphs(domains, held_pool, n_held, seed + 1, frame_share=0.0)
+    # Held-out text is the held-out sentences as written (no frames, no splices), so the held-out
+    # loss measures generalisation to real sentences.
+    held = make_paragraphs(domains, held_pool, n_held, seed + 1, frame_share=0.0, splice_share=0.0)
     return train, held
 
 
