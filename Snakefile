@@ -52,6 +52,18 @@ include: "rules/analysis.smk"
 include: "rules/figures.smk"
 
 
+# On a cluster these run on the login node, never as SLURM jobs of their own: each costs less
+# than a job's scheduling and start-up (probe texts, embeddings, tables, figures).
+localrules:
+    all,
+    samples,
+    embed_texts,
+    embed_labels,
+    tables,
+    figure,
+    micro_training_table,
+
+
 rule all:
     default_target: True
     input:

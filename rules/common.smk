@@ -32,6 +32,17 @@ def grid_files(pattern):
     ]
 
 
+def per_scale_rule(stage, scale):
+    """The name of ``stage``'s rule for one scale (rules whose outputs are every layer of a
+    checkpoint: one per scale, since scales differ in their layers)."""
+    return f"{stage}_" + re.sub(r"\W", "_", scale)
+
+
+def layer_files(scale, pattern):
+    """``pattern`` at every layer of ``scale``, {scale} and {ckpt} left as wildcards."""
+    return [pattern.replace("{layer}", str(layer)) for layer in scale.layers]
+
+
 def get_model_input(wildcards):
     """What extraction of one (scale, ckpt) needs: a trained micro suite, a pre-fetched HF
     revision, or nothing beyond a local directory."""
@@ -72,10 +83,17 @@ def get_sae_gpu(wildcards):
     return int(uses_gpu(wildcards.scale, config["sae"].get("device", "cpu")))
 
 
+def get_sae_runtime(wildcards, attempt):
+    # Minutes for every layer of a checkpoint: a few minutes each at most (500 steps).
+    return int((10 + 3 * len(SCALES[wildcards.scale].layers)) * attempt)
+
+
 def get_autointerp_input(wildcards):
     point = f"{wildcards.scale}/{wildcards.ckpt}"
     inputs = {
-        "sae": f"results/sae/{point}/layer{wildcards.layer}.safetensors",
+        "sae": layer_files(
+            SCALES[wildcards.scale], f"results/sae/{point}/layer{{layer}}.safetensors"
+        ),
         "activations": f"results/activations/{point}.safetensors",
         "samples": "results/data/samples.parquet",
     }
@@ -85,6 +103,12 @@ def get_autointerp_input(wildcards):
         # The teacher's weights, like the models', come from the cache on compute nodes.
         inputs["teacher"] = "results/prefetch/teacher.json"
     return inputs
+
+
+def get_autointerp_runtime(wildcards, attempt):
+    # Minutes: loading the teacher once, then every layer's prompts (a 7B teacher answers the
+    # ~5k prompts of a 512-latent layer in a few minutes; see `emergence bill`).
+    return int((20 + 10 * len(SCALES[wildcards.scale].layers)) * attempt)
 
 
 def get_extract_threads(wildcards):

@@ -35,6 +35,11 @@ rule match:
     conda:
         "../envs/analysis.yaml"
     threads: 1
+    # Seconds of work: on a cluster it runs inside its checkpoint's analysis group (see
+    # profiles/slurm), whose request is the sum of the matching jobs that run side by side.
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 5 * attempt,
     params:
         tau=config["matching"]["tau"],
     script:
