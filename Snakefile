@@ -58,7 +58,6 @@ localrules:
     all,
     samples,
     embed_texts,
-    embed_labels,
     tables,
     figure,
     micro_training_table,

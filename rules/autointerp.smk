@@ -23,22 +23,23 @@ rule embed_texts:
 # One job per (scale, ckpt) labels every layer's SAE with one teacher: an in-process vLLM teacher
 # (a 7B model: a minute or more of loading and CUDA-graph capture) is loaded once per
 # checkpoint, not once per layer. Outputs stay per layer; one rule per scale, as for the SAEs.
+# With the shared server (teacher.backend: openai, docs/cluster.md) nothing is loaded here.
 for _scale in SCALES.values():
 
     rule:
         name:
             per_scale_rule("autointerp", _scale.name)
         input:
-            unpack(get_autointerp_input),
+            **autointerp_inputs(_scale),
         output:
-            labels=layer_files(_scale, "results/labels/{scale}/{ckpt}/layer{layer}.json"),
+            labels=layer_files(
+                _scale, "results/labels/{scale}/{ckpt}/layer{layer}.json"
+            ),
             verify=layer_files(_scale, "results/verify/{scale}/{ckpt}/layer{layer}.csv"),
         log:
-            "results/logs/autointerp/{scale}/{ckpt}.log",
+            point_file(_scale, "results/logs/autointerp/{scale}/{ckpt}.log"),
         benchmark:
-            "results/benchmarks/autointerp/{scale}/{ckpt}.tsv"
-        wildcard_constraints:
-            scale=re.escape(_scale.name),
+            point_file(_scale, "results/benchmarks/autointerp/{scale}/{ckpt}.tsv")
         group:
             "point"
         conda:
@@ -49,8 +50,9 @@ for _scale in SCALES.values():
         resources:
             gpu=lambda wc: int(config["teacher"]["backend"] == "vllm"),
             mem_mb=lambda wc, attempt: 8000 * attempt,
-            runtime=get_autointerp_runtime,
+            runtime=autointerp_runtime(_scale),
         params:
+            scale=_scale.name,
             layers=list(_scale.layers),
             teacher=answer_settings(config["teacher"]),
             autointerp=config["autointerp"],

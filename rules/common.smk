@@ -39,8 +39,19 @@ def per_scale_rule(stage, scale):
 
 
 def layer_files(scale, pattern):
-    """``pattern`` at every layer of ``scale``, {scale} and {ckpt} left as wildcards."""
-    return [pattern.replace("{layer}", str(layer)) for layer in scale.layers]
+    """``pattern`` at every layer of ``scale``, with the scale's name in place of {scale} and
+    {ckpt} left a wildcard. The literal name matters: Snakemake finds a file's producer by the
+    constant prefix of the rules' outputs, so "results/sae/pythia-12b/" narrows it to one rule
+    where "results/sae/{scale}/" would try every layer output of every scale's rule."""
+    return [
+        pattern.replace("{layer}", str(layer)).replace("{scale}", scale.name)
+        for layer in scale.layers
+    ]
+
+
+def point_file(scale, pattern):
+    """``pattern`` with the scale's name in place of {scale}, {ckpt} left a wildcard."""
+    return pattern.replace("{scale}", scale.name)
 
 
 def get_model_input(wildcards):
@@ -79,22 +90,24 @@ def get_extract_runtime(wildcards, attempt):
     return int((15 + model_params(wildcards.scale) / 2e8) * attempt)
 
 
-def get_sae_gpu(wildcards):
-    return int(uses_gpu(wildcards.scale, config["sae"].get("device", "cpu")))
+def sae_gpu(scale):
+    return int(uses_gpu(scale.name, config["sae"].get("device", "cpu")))
 
 
-def get_sae_runtime(wildcards, attempt):
+def sae_runtime(scale):
     # Minutes for every layer of a checkpoint: a few minutes each at most (500 steps).
-    return int((10 + 3 * len(SCALES[wildcards.scale].layers)) * attempt)
+    return lambda wildcards, attempt: (10 + 3 * len(scale.layers)) * attempt
 
 
-def get_autointerp_input(wildcards):
-    point = f"{wildcards.scale}/{wildcards.ckpt}"
+def autointerp_inputs(scale):
+    """What labelling every layer of one checkpoint of ``scale`` reads ({ckpt} a wildcard)."""
     inputs = {
         "sae": layer_files(
-            SCALES[wildcards.scale], f"results/sae/{point}/layer{{layer}}.safetensors"
+            scale, "results/sae/{scale}/{ckpt}/layer{layer}.safetensors"
         ),
-        "activations": f"results/activations/{point}.safetensors",
+        "activations": point_file(
+            scale, "results/activations/{scale}/{ckpt}.safetensors"
+        ),
         "samples": "results/data/samples.parquet",
     }
     if config["teacher"]["backend"] == "embedding":
@@ -105,10 +118,10 @@ def get_autointerp_input(wildcards):
     return inputs
 
 
-def get_autointerp_runtime(wildcards, attempt):
+def autointerp_runtime(scale):
     # Minutes: loading the teacher once, then every layer's prompts (a 7B teacher answers the
-    # ~5k prompts of a 512-latent layer in a few minutes; see `emergence bill`).
-    return int((20 + 10 * len(SCALES[wildcards.scale].layers)) * attempt)
+    # ~7k prompts of a 512-latent layer in a few minutes; see `emergence-bill`).
+    return lambda wildcards, attempt: (20 + 10 * len(scale.layers)) * attempt
 
 
 def get_extract_threads(wildcards):
@@ -127,6 +140,12 @@ def get_hub_models():
     if encoder is not None and not os.path.isdir(encoder):
         models["matcher"] = encoder
     return models
+
+
+def get_checkpoint_labels(wildcards):
+    """The label files of every layer of one (scale, ckpt)."""
+    point = f"results/labels/{wildcards.scale}/{wildcards.ckpt}"
+    return [f"{point}/layer{layer}.json" for layer in SCALES[wildcards.scale].layers]
 
 
 def get_matching_encoder_input():

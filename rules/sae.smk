@@ -2,7 +2,8 @@
 # process (torch, the device and the activation file are opened once, not once per layer: on a
 # GPU node the start-up costs more than training one small SAE). The outputs stay per layer
 # (results/sae/{scale}/{ckpt}/layer{layer}.*). Output lists must be fixed when the rule is
-# defined and scales differ in their layers, hence one rule per scale (`per_scale_rule`).
+# defined and scales differ in their layers, hence one rule per scale (`per_scale_rule`), with
+# the scale's name written into its paths (see `layer_files`).
 
 
 for _scale in SCALES.values():
@@ -11,17 +12,19 @@ for _scale in SCALES.values():
         name:
             per_scale_rule("train_sae", _scale.name)
         input:
-            activations="results/activations/{scale}/{ckpt}.safetensors",
+            activations=point_file(
+                _scale, "results/activations/{scale}/{ckpt}.safetensors"
+            ),
             samples="results/data/samples.parquet",
         output:
-            sae=layer_files(_scale, "results/sae/{scale}/{ckpt}/layer{layer}.safetensors"),
+            sae=layer_files(
+                _scale, "results/sae/{scale}/{ckpt}/layer{layer}.safetensors"
+            ),
             metrics=layer_files(_scale, "results/sae/{scale}/{ckpt}/layer{layer}.json"),
         log:
-            "results/logs/sae/{scale}/{ckpt}.log",
+            point_file(_scale, "results/logs/sae/{scale}/{ckpt}.log"),
         benchmark:
-            "results/benchmarks/sae/{scale}/{ckpt}.tsv"
-        wildcard_constraints:
-            scale=re.escape(_scale.name),
+            point_file(_scale, "results/benchmarks/sae/{scale}/{ckpt}.tsv")
         group:
             "point"
         conda:
@@ -29,10 +32,11 @@ for _scale in SCALES.values():
         # Small SAEs train faster on one thread than on two that contend.
         threads: 1
         resources:
-            gpu=get_sae_gpu,
+            gpu=sae_gpu(_scale),
             mem_mb=lambda wc, attempt: 4000 * attempt,
-            runtime=get_sae_runtime,
+            runtime=sae_runtime(_scale),
         params:
+            scale=_scale.name,
             layers=list(_scale.layers),
             sae=config["sae"],
             seed=config["seed"],

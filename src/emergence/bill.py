@@ -2,12 +2,13 @@
 disk of a configuration, per stage, without building the workflow or touching a GPU.
 
 Jobs are counted the way the workflow defines them (rules/*.smk): per (scale, checkpoint) one
-extraction, one SAE job (every layer) and one AutoInterp job (every layer), per layer one
-matching job, per (scale, checkpoint) one concepts job, and a few jobs for the whole run. SLURM
+extraction, one SAE job (every layer), one AutoInterp job (every layer), one label-embedding job
+and one concepts job, per layer one matching job, and a few jobs for the whole run. SLURM
 submissions follow profiles/slurm: the first three of a checkpoint are one group job (`point`),
-its matching and concepts jobs another (`analysis_<scale>_<ckpt>`), the micro suite one more, and
-the cheap steps are local rules (no submission). ``tests/test_bill.py`` checks the job counts
-against Snakemake's own dry run and ``tests/test_slurm.py`` the submissions against a real SLURM.
+its embedding, matching and concepts jobs another (`analysis_<scale>_<ckpt>`), the micro suite
+one more, and the cheap steps are local rules (no submission). ``tests/test_bill.py`` checks the
+job counts against Snakemake's own dry run and ``tests/test_slurm.py`` the submissions against a
+real SLURM.
 
 Time, tokens and bytes rest on `Assumptions`, each a named field with its source; the measured
 ones come from benchmarks/RESULTS.md. Usage:
@@ -89,22 +90,25 @@ class Stage:
 
 def hidden_size(scale: Scale, vocab_size: int) -> int:
     """d_model: from the config, a local checkpoint's config.json, or solved from the parameter
-    count of a GPT-NeoX-like model (12 L d^2 + 2 V d = params)."""
+    count of a GPT-NeoX model: per block 12 d^2 + 13 d (attention, MLP, two layer norms), a
+    final layer norm and untied embeddings, 12 L d^2 + (13 L + 2 + 2 V) d = params."""
     if "hidden_size" in scale.spec:
         return int(scale.spec["hidden_size"])
     if scale.source == "local":
         config = scale.local_path(scale.steps[-1]) / "config.json"
         return int(json.loads(config.read_text())["hidden_size"])
     params = float(scale.spec["params"])
-    a, b = 12.0 * scale.num_layers, 2.0 * vocab_size
-    return max(1, round((-b + math.sqrt(b * b + 4 * a * params)) / (2 * a)))
+    a, b = 12.0 * scale.num_layers, 13.0 * scale.num_layers + 2 + 2.0 * vocab_size
+    d = (-b + math.sqrt(b * b + 4 * a * params)) / (2 * a)
+    # A multiple of 64, as every Pythia's is (pythia-12b's vocabulary is padded beyond V).
+    return max(64, 64 * round(d / 64))
 
 
 def n_params(scale: Scale, vocab_size: int) -> float:
     if "params" in scale.spec:
         return float(scale.spec["params"])
     d = hidden_size(scale, vocab_size)
-    return 12.0 * scale.num_layers * d * d + 2.0 * vocab_size * d
+    return 12.0 * scale.num_layers * d * d + (13.0 * scale.num_layers + 2 + 2.0 * vocab_size) * d
 
 
 def n_texts(config: dict[str, Any]) -> int:
@@ -205,7 +209,7 @@ def bill(config: dict[str, Any], assume: Assumptions | None = None) -> list[Stag
             input_tokens=latents * a.input_tokens_per_latent if llm else 0.0,
             output_tokens=latents * a.output_tokens_per_latent if llm else 0.0,
         ),
-        Stage("label embeddings", "login node", 1, 0, 0.0),
+        Stage("label embeddings", "analysis", n_points, 0, 0.0),
         Stage("matching (per layer)", "analysis", layer_points, n_points, 0.0),
         Stage("concepts", "analysis", n_points, 0, 0.0),
         Stage("tables and figures", "login node", 2 + FIGURES + int(bool(micro)), 0, 0.0),

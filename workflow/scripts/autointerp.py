@@ -30,7 +30,7 @@ for layer_index, sae_path, labels_path, verify_path in outputs:
         stage="autointerp",
         config_subset={"teacher": sm.params.teacher, "autointerp": sm.params.autointerp},
         seed=cfg.seed,
-        scale=sm.wildcards.scale,
+        scale=sm.params.scale,
         ckpt=sm.wildcards.ckpt,
         layer=layer_index,
         teacher=teacher.name,
