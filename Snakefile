@@ -50,6 +50,7 @@ include: "rules/autointerp.smk"
 include: "rules/matching.smk"
 include: "rules/analysis.smk"
 include: "rules/figures.smk"
+include: "rules/bill.smk"
 
 
 # On a cluster these run on the login node, never as SLURM jobs of their own: each costs less
