@@ -35,7 +35,8 @@ def grid_files(pattern):
 def per_scale_rule(stage, scale):
     """The name of ``stage``'s rule for one scale (rules whose outputs are every layer of a
     checkpoint: one per scale, since scales differ in their layers)."""
-    return f"{stage}_" + re.sub(r"\W", "_", scale)
+    slug = re.sub(r"\W", "_", scale)
+    return f"{stage}_{slug}"
 
 
 def layer_files(scale, pattern):
