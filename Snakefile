@@ -23,6 +23,7 @@ from emergence.autointerp.factory import answer_settings  # noqa: E402
 from emergence.config import read_config_file, validate_config  # noqa: E402
 from emergence.grid import scales as resolve_scales  # noqa: E402
 from emergence.grid import seed_runs  # noqa: E402
+from emergence.outputs import FIGURE_NAMES, TABLE_NAMES  # noqa: E402
 
 # A --configfile replaces the demo config instead of being merged into it. The demo config is
 # read here, not by `configfile:`, whose YAML errors name neither the file nor the line.
@@ -85,6 +86,27 @@ include: "rules/matching.smk"
 include: "rules/analysis.smk"
 include: "rules/figures.smk"
 include: "rules/seeds.smk"
+include: "rules/bill.smk"
+
+
+# On a cluster these run on the login node, never as SLURM jobs of their own: each costs less
+# than a job's scheduling and start-up (probe texts, embeddings, tables, figures).
+localrules:
+    all,
+    samples,
+    embed_texts,
+    tables,
+    figure,
+    micro_training_table,
+    seed_tables,
+
+
+# Teacher calibration takes seconds with the offline or a served teacher; an in-process vLLM
+# teacher needs a GPU node, so there it is a SLURM job of its own (one per run).
+if config["teacher"]["backend"] != "vllm":
+
+    localrules:
+        teacher_calibration,
 
 
 rule all:

@@ -22,32 +22,46 @@ rule embed_texts:
         "../workflow/scripts/embed_texts.py"
 
 
-rule autointerp:
-    input:
-        unpack(get_autointerp_input),
-    output:
-        labels="results/labels/{scale}/{ckpt}/layer{layer}.json",
-        verify="results/verify/{scale}/{ckpt}/layer{layer}.csv",
-    log:
-        "results/logs/autointerp/{scale}/{ckpt}/layer{layer}.log",
-    benchmark:
-        "results/benchmarks/autointerp/{scale}/{ckpt}/layer{layer}.tsv"
-    conda:
-        "../envs/vllm.yaml"
-        if config["teacher"]["backend"] == "vllm"
-        else "../envs/analysis.yaml"
-    threads: 1
-    resources:
-        gpu=lambda wc: int(config["teacher"]["backend"] == "vllm"),
-        mem_mb=lambda wc, attempt: 8000 * attempt,
-        runtime=lambda wc, attempt: 60 * attempt,
-    params:
-        teacher=answer_settings(config["teacher"]),
-        autointerp=config["autointerp"],
-        seed=config["seed"],
-        cache_dir="results/cache/teacher",
-    script:
-        "../workflow/scripts/autointerp.py"
+# One job per (scale, ckpt) labels every layer's SAE with one teacher: an in-process vLLM teacher
+# (a 7B model: a minute or more of loading and CUDA-graph capture) is loaded once per
+# checkpoint, not once per layer. Outputs stay per layer; one rule per scale, as for the SAEs.
+# With the shared server (teacher.backend: openai, docs/cluster.md) nothing is loaded here.
+for _scale in SCALES.values():
+
+    rule:
+        name:
+            per_scale_rule("autointerp", _scale.name)
+        input:
+            **autointerp_inputs(_scale),
+        output:
+            labels=layer_files(
+                _scale, "results/labels/{scale}/{ckpt}/layer{layer}.json"
+            ),
+            verify=layer_files(_scale, "results/verify/{scale}/{ckpt}/layer{layer}.csv"),
+        log:
+            point_file(_scale, "results/logs/autointerp/{scale}/{ckpt}.log"),
+        benchmark:
+            point_file(_scale, "results/benchmarks/autointerp/{scale}/{ckpt}.tsv")
+        group:
+            "point"
+        conda:
+            "../envs/vllm.yaml"
+            if config["teacher"]["backend"] == "vllm"
+            else "../envs/analysis.yaml"
+        threads: 1
+        resources:
+            gpu=lambda wc: int(config["teacher"]["backend"] == "vllm"),
+            mem_mb=lambda wc, attempt: 8000 * attempt,
+            runtime=autointerp_runtime(_scale),
+        params:
+            scale=_scale.name,
+            layers=list(_scale.layers),
+            teacher=answer_settings(config["teacher"]),
+            autointerp=config["autointerp"],
+            seed=config["seed"],
+            cache_dir="results/cache/teacher",
+        script:
+            "../workflow/scripts/autointerp.py"
 
 
 # Teacher calibration: one oracle latent per domain (fires on exactly that domain's texts) goes

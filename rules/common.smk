@@ -28,6 +28,29 @@ def grid_files(pattern):
     ]
 
 
+def per_scale_rule(stage, scale):
+    """The name of ``stage``'s rule for one scale (rules whose outputs are every layer of a
+    checkpoint: one per scale, since scales differ in their layers)."""
+    slug = re.sub(r"\W", "_", scale)
+    return f"{stage}_{slug}"
+
+
+def layer_files(scale, pattern):
+    """``pattern`` at every layer of ``scale``, with the scale's name in place of {scale} and
+    {ckpt} left a wildcard. The literal name matters: Snakemake finds a file's producer by the
+    constant prefix of the rules' outputs, so "results/sae/pythia-12b/" narrows it to one rule
+    where "results/sae/{scale}/" would try every layer output of every scale's rule."""
+    return [
+        pattern.replace("{layer}", str(layer)).replace("{scale}", scale.name)
+        for layer in scale.layers
+    ]
+
+
+def point_file(scale, pattern):
+    """``pattern`` with the scale's name in place of {scale}, {ckpt} left a wildcard."""
+    return pattern.replace("{scale}", scale.name)
+
+
 def get_model_input(wildcards):
     """What extraction of one (scale, ckpt) needs: a trained micro suite, a pre-fetched HF
     revision, or nothing beyond a local directory."""
@@ -70,15 +93,24 @@ def get_extract_runtime(wildcards, attempt):
     return int((15 + model_params(wildcards.scale) / 2e8) * attempt)
 
 
-def get_sae_gpu(wildcards):
-    return int(uses_gpu(wildcards.scale, config["sae"]["device"]))
+def sae_gpu(scale):
+    return int(uses_gpu(scale.name, config["sae"]["device"]))
 
 
-def get_autointerp_input(wildcards):
-    point = f"{wildcards.scale}/{wildcards.ckpt}"
+def sae_runtime(scale):
+    # Minutes for every layer of a checkpoint: a few minutes each at most (500 steps).
+    return lambda wildcards, attempt: (10 + 3 * len(scale.layers)) * attempt
+
+
+def autointerp_inputs(scale):
+    """What labelling every layer of one checkpoint of ``scale`` reads ({ckpt} a wildcard)."""
     inputs = {
-        "sae": f"results/sae/{point}/layer{wildcards.layer}.safetensors",
-        "activations": f"results/activations/{point}.safetensors",
+        "sae": layer_files(
+            scale, "results/sae/{scale}/{ckpt}/layer{layer}.safetensors"
+        ),
+        "activations": point_file(
+            scale, "results/activations/{scale}/{ckpt}.safetensors"
+        ),
         "samples": "results/data/samples.parquet",
     }
     if config["teacher"]["backend"] == "embedding":
@@ -87,6 +119,12 @@ def get_autointerp_input(wildcards):
         # The teacher's weights, like the models', come from the cache on compute nodes.
         inputs["teacher"] = "results/prefetch/teacher.json"
     return inputs
+
+
+def autointerp_runtime(scale):
+    # Minutes: loading the teacher once, then every layer's prompts (a 7B teacher answers the
+    # ~7k prompts of a 512-latent layer in a few minutes; see `emergence-bill`).
+    return lambda wildcards, attempt: (20 + 10 * len(scale.layers)) * attempt
 
 
 def get_extract_threads(wildcards):
@@ -105,6 +143,12 @@ def get_hub_models():
     if encoder is not None and not os.path.isdir(encoder):
         models["matcher"] = encoder
     return models
+
+
+def get_checkpoint_labels(wildcards):
+    """The label files of every layer of one (scale, ckpt)."""
+    point = f"results/labels/{wildcards.scale}/{wildcards.ckpt}"
+    return [f"{point}/layer{layer}.json" for layer in SCALES[wildcards.scale].layers]
 
 
 def get_matching_encoder_input():
@@ -169,10 +213,8 @@ def get_model_dir_inputs():
     ]
 
 
-FIGURES = ["time", "space", "scale", "alignment", "f1", "granularity"]
-# Issue 10: what the model holds and what the instrument loses, and the ceilings table.
-FIGURES.append("decomposition")
-TABLES = ["activation", "alignment", "granularity", "verification", "ceilings"]
+FIGURES = list(FIGURE_NAMES)
+TABLES = list(TABLE_NAMES)
 
 
 def get_all_targets():

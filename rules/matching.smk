@@ -1,17 +1,20 @@
-# Concept matching: labels and domain names are embedded once per run; each grid point then
-# compares its interpretable latents' labels with the domains (cosine >= tau), so changing tau
-# re-runs only the cheap per-point step and what depends on it.
+# Concept matching: the labels of a checkpoint and the domain names are embedded once per
+# (scale, ckpt); each grid point then compares its interpretable latents' labels with the
+# domains (cosine >= tau), so changing tau re-runs only the cheap per-point step and what
+# depends on it. Per checkpoint rather than once per run: a run-wide job would depend on every
+# label of the grid, and every matching job on it, which makes Snakemake's DAG (and its SLURM
+# groups: a checkpoint's embedding, matching and concepts jobs are one SLURM job) slow to build.
 
 
 rule embed_labels:
     input:
         samples="results/data/samples.parquet",
-        labels=grid_files("results/labels/{scale}/{ckpt}/layer{layer}.json"),
+        labels=get_checkpoint_labels,
         encoder=get_matching_encoder_input(),
     output:
-        "results/matches/embeddings.safetensors",
+        "results/matches/embeddings/{scale}/{ckpt}.safetensors",
     log:
-        "results/logs/matching/embeddings.log",
+        "results/logs/matching/embeddings/{scale}/{ckpt}.log",
     conda:
         "../envs/analysis.yaml"
     threads: 2
@@ -29,7 +32,7 @@ rule match:
         samples="results/data/samples.parquet",
         labels="results/labels/{scale}/{ckpt}/layer{layer}.json",
         verify="results/verify/{scale}/{ckpt}/layer{layer}.csv",
-        embeddings="results/matches/embeddings.safetensors",
+        embeddings="results/matches/embeddings/{scale}/{ckpt}.safetensors",
     output:
         "results/matches/{scale}/{ckpt}/layer{layer}.csv",
     log:
@@ -37,6 +40,11 @@ rule match:
     conda:
         "../envs/analysis.yaml"
     threads: 1
+    # Seconds of work: on a cluster it runs inside its checkpoint's analysis group (see
+    # profiles/slurm), whose request is the sum of the matching jobs that run side by side.
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 5 * attempt,
     params:
         tau=config["matching"]["tau"],
         rule=config["matching"]["rule"],

@@ -1,27 +1,44 @@
-# A top-k sparse autoencoder per (scale, ckpt, layer), read lazily from the activation file.
+# Top-k sparse autoencoders: one job per (scale, ckpt) trains the SAE of every layer, in one
+# process (torch, the device and the activation file are opened once, not once per layer: on a
+# GPU node the start-up costs more than training one small SAE). The outputs stay per layer
+# (results/sae/{scale}/{ckpt}/layer{layer}.*). Output lists must be fixed when the rule is
+# defined and scales differ in their layers, hence one rule per scale (`per_scale_rule`), with
+# the scale's name written into its paths (see `layer_files`).
 
 
-rule train_sae:
-    input:
-        activations="results/activations/{scale}/{ckpt}.safetensors",
-        samples="results/data/samples.parquet",
-    output:
-        sae="results/sae/{scale}/{ckpt}/layer{layer}.safetensors",
-        metrics="results/sae/{scale}/{ckpt}/layer{layer}.json",
-    log:
-        "results/logs/sae/{scale}/{ckpt}/layer{layer}.log",
-    benchmark:
-        "results/benchmarks/sae/{scale}/{ckpt}/layer{layer}.tsv"
-    conda:
-        "../envs/torch.yaml"
-    # Small SAEs train faster on one thread than on two that contend.
-    threads: 1
-    resources:
-        gpu=get_sae_gpu,
-        mem_mb=lambda wc, attempt: 4000 * attempt,
-        runtime=lambda wc, attempt: 30 * attempt,
-    params:
-        sae=config["sae"],
-        seed=config["seed"],
-    script:
-        "../workflow/scripts/train_sae.py"
+for _scale in SCALES.values():
+
+    rule:
+        name:
+            per_scale_rule("train_sae", _scale.name)
+        input:
+            activations=point_file(
+                _scale, "results/activations/{scale}/{ckpt}.safetensors"
+            ),
+            samples="results/data/samples.parquet",
+        output:
+            sae=layer_files(
+                _scale, "results/sae/{scale}/{ckpt}/layer{layer}.safetensors"
+            ),
+            metrics=layer_files(_scale, "results/sae/{scale}/{ckpt}/layer{layer}.json"),
+        log:
+            point_file(_scale, "results/logs/sae/{scale}/{ckpt}.log"),
+        benchmark:
+            point_file(_scale, "results/benchmarks/sae/{scale}/{ckpt}.tsv")
+        group:
+            "point"
+        conda:
+            "../envs/torch.yaml"
+        # Small SAEs train faster on one thread than on two that contend.
+        threads: 1
+        resources:
+            gpu=sae_gpu(_scale),
+            mem_mb=lambda wc, attempt: 4000 * attempt,
+            runtime=sae_runtime(_scale),
+        params:
+            scale=_scale.name,
+            layers=list(_scale.layers),
+            sae=config["sae"],
+            seed=config["seed"],
+        script:
+            "../workflow/scripts/train_sae.py"

@@ -3,10 +3,13 @@
 CI starts a single-node SLURM with .ci/slurm-up. One pipeline run, shared by the tests of this
 module because it takes minutes, goes through the scheduler the way a user's does
 (``--profile profiles/slurm``) and is interrupted on purpose: as soon as some jobs have finished
-and a long job is running, that job is killed with ``scancel``. Snakemake (``--retries 0``, so it
-cannot quietly resubmit) notices, finishes what does not depend on the killed job and stops with
-an error; a plain re-run must then complete the DAG, redo only what was lost, leave every
-finished artifact untouched, and leave nothing half-written behind.
+and a long job is running, the SLURM job running it is killed with ``scancel``. Under the
+profile a SLURM job is a group of Snakemake jobs (all of a checkpoint's extraction, SAEs and
+labelling; its matching and concepts; the micro suite), so the whole group is what is lost.
+Snakemake (``--retries 0``, so it cannot quietly resubmit) notices, finishes what does not
+depend on the killed job and stops with an error; a plain re-run must then complete the DAG,
+redo only what was lost, leave every finished artifact untouched, and leave nothing
+half-written behind.
 
 The shared teacher server's job script (profiles/slurm/vllm-serve.sbatch) is submitted too, with
 a stand-in for ``vllm serve`` (no GPU, no model here; .ci/slurm-up declares a pretend GPU so that
@@ -33,6 +36,10 @@ import polars as pl
 import pytest
 from safetensors import safe_open
 
+from emergence.bill import bill
+from emergence.config import load_config
+from emergence.grid import scales
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "data" / "tiny.yaml"
 
@@ -40,7 +47,7 @@ TINY = ROOT / "tests" / "data" / "tiny.yaml"
 RUN_TIMEOUT_S = 2400
 # Rules whose jobs do real work for a few seconds (training, or a forward pass over every probe
 # text) after their imports, best first: a micro model's training has the most downstream work,
-# so the re-run has the most to resume.
+# so the re-run has the most to resume. train_sae stands for its per-scale rules (train_sae_<s>).
 KILL_RULES = ("micro_train", "extract_activations", "train_sae")
 # Jobs that must have finished before the kill, so that the re-run has something to leave alone.
 MIN_FINISHED_BEFORE_KILL = 3
@@ -68,7 +75,9 @@ def snakemake_command(workdir: Path, *extra: str) -> list[str]:
         "--slurm-status-command", "squeue", "--slurm-no-account",
         "--slurm-keep-successful-logs", "--slurm-init-seconds-before-status-checks", "1",
         "--default-resources", "mem_mb=1000", "runtime=10",
-        "--jobs", "8",
+        # A group job asks for as many CPUs as it runs jobs side by side (up to the profile's
+        # `cores`): no more than this node's two.
+        "--jobs", "8", "--cores", "2",
         "--configfile", str(TINY),
         *extra,
     ]  # fmt: skip
@@ -83,19 +92,30 @@ class Run:
 
     @property
     def submitted(self) -> dict[str, str]:
-        """Snakemake job id -> SLURM job id of every job this run submitted."""
-        return dict(re.findall(r"Job (\d+) has been submitted with SLURM jobid (\d+)", self.output))
+        """Snakemake job id (a group job's is a UUID) -> SLURM job id of every job this run
+        submitted."""
+        return dict(re.findall(r"Job (\S+) has been submitted with SLURM jobid (\d+)", self.output))
+
+    @property
+    def slurm_logs(self) -> dict[str, Path]:
+        """SLURM job id -> its log (the output of the Snakemake that ran its jobs)."""
+        found = re.findall(r"submitted with SLURM jobid (\d+) \(log: ([^)]+)\)", self.output)
+        return {slurm_id: Path(path) for slurm_id, path in found}
 
 
 @dataclass(frozen=True)
 class SlurmJob:
     slurm_id: str
     state: str
-    comment: str  # the plugin's "rule_<name>_wildcards_<values>"
+    comment: str  # the plugin's "rule_<name>_wildcards_<values>" (a group's name for a group)
 
-    @property
-    def rule(self) -> str:
-        return re.sub(r"^rule_|_wildcards_.*$", "", self.comment)
+
+@dataclass(frozen=True)
+class Started:
+    """A Snakemake job that the SLURM job's own Snakemake had started and not finished."""
+
+    rule: str
+    log: str
 
 
 @dataclass(frozen=True)
@@ -107,7 +127,8 @@ class Fingerprint:
 @dataclass(frozen=True)
 class Kill:
     job: SlurmJob
-    log: str  # the killed job's rule log: it existed, so its script was running
+    rule: str  # the rule whose script was running in the SLURM job when it was killed
+    log: str  # that job's rule log: it existed, so its script was running
     at: float  # time.time() of the scancel
     # Outputs of the jobs Snakemake had reported finished when the job was killed.
     finished_before: dict[str, Fingerprint]
@@ -125,6 +146,12 @@ class InterruptedPipeline:
     left_after_first: list[str]  # those of them that still existed when the first run stopped
     second: Run  # the plain re-run
     check: Run  # a dry run after the re-run
+
+    @property
+    def slurm_log_dirs(self) -> list[str]:
+        """The SLURM log folder (group or rule name) of every submission of both runs."""
+        logs = {**self.first.slurm_logs, **self.second.slurm_logs}
+        return [logs[slurm_id].parent.name for slurm_id in self.submitted.values()]
 
     @property
     def submitted(self) -> dict[str, str]:
@@ -158,23 +185,35 @@ def fingerprints(workdir: Path, paths: list[Path] | None = None) -> dict[str, Fi
 
 
 def job_fields(output: str) -> dict[str, dict[str, str]]:
-    """Snakemake job id -> the fields (input, output, log, ...) of its job block."""
+    """Snakemake job id -> the fields (input, output, log, ...) of its job block (a group job
+    lists its jobs' blocks indented)."""
     jobs = {}
-    for block in re.findall(r"\n(?:local)?rule \w+:\n((?:    .*\n)+)", output):
-        fields = dict(re.findall(r"^    (\w+): (.*)$", block, re.M))
+    for indent, block in re.findall(r"\n( *)(?:local)?rule \w+:\n((?:    .*\n)+)", output):
+        fields = dict(re.findall(rf"^{indent}    (\w+): (.*)$", block, re.M))
         if "jobid" in fields:
             jobs[fields["jobid"]] = fields
     return jobs
 
 
-def rule_logs(output: str) -> dict[str, str]:
-    """SLURM job id -> the rule's log file, from Snakemake's job blocks and submission lines."""
-    jobs = job_fields(output)
-    return {
-        slurm_id: jobs[job]["log"].split(",")[0].strip()
-        for job, slurm_id in Run(0, output).submitted.items()
-        if "log" in jobs.get(job, {})
-    }
+def running_inside(slurm_log: Path) -> list[Started]:
+    """The jobs a SLURM job's Snakemake has started ("localrule X:" blocks in its log) and not
+    yet reported finished."""
+    text = slurm_log.read_text() if slurm_log.exists() else ""
+    finished = set(re.findall(r"Finished jobid: (\d+)", text))
+    started = []
+    for rule, block in re.findall(r"\nlocalrule (\w+):\n((?:    .*\n)+)", text):
+        fields = dict(re.findall(r"^    (\w+): (.*)$", block, re.M))
+        if "log" in fields and fields.get("jobid") not in finished:
+            started.append(Started(rule, fields["log"].split(",")[0].strip()))
+    return started
+
+
+def is_kill_rule(rule: str) -> bool:
+    return any(rule == r or rule.startswith(f"{r}_") for r in KILL_RULES)
+
+
+def kill_rank(rule: str) -> int:
+    return next(i for i, r in enumerate(KILL_RULES) if rule == r or rule.startswith(f"{r}_"))
 
 
 def finished_outputs(output: str, workdir: Path) -> list[Path]:
@@ -253,17 +292,17 @@ def run_and_kill(command: list[str], workdir: Path, log_path: Path) -> tuple[Run
 def try_kill(output: str, workdir: Path, missed: set[str]) -> Kill | None:
     if len(re.findall(r"Finished jobid: \d+", output)) < MIN_FINISHED_BEFORE_KILL:
         return None
-    logs = rule_logs(output)
+    slurm_logs = Run(0, output).slurm_logs
     candidates = [
-        job
-        for job in running_jobs(set(logs))
-        if job.rule in KILL_RULES
-        and job.slurm_id not in missed
-        and (workdir / logs[job.slurm_id]).exists()
+        (job, inner)
+        for job in running_jobs(set(slurm_logs))
+        if job.slurm_id not in missed
+        for inner in running_inside(slurm_logs[job.slurm_id])
+        if is_kill_rule(inner.rule) and (workdir / inner.log).exists()
     ]
     if not candidates:
         return None
-    job = min(candidates, key=lambda j: KILL_RULES.index(j.rule))
+    job, inner = min(candidates, key=lambda c: kill_rank(c[1].rule))
     finished_before = fingerprints(workdir, finished_outputs(output, workdir))
     at = time.time()
     subprocess.run(["scancel", job.slurm_id], capture_output=True, text=True)
@@ -271,11 +310,17 @@ def try_kill(output: str, workdir: Path, missed: set[str]) -> Kill | None:
     if state != "CANCELLED":  # it finished (or failed) on its own before the signal landed
         missed.add(job.slurm_id)
         return None
-    return Kill(job, logs[job.slurm_id], at, finished_before)
+    return Kill(job, inner.rule, inner.log, at, finished_before)
 
 
 def error_outputs(output: str, rule: str) -> list[str]:
-    """Output files of the failed ``rule`` job, from Snakemake's "Error in rule" report."""
+    """Output files of the failed SLURM job that ran ``rule``: of every job of its group
+    ("Error in group": each job's rule, jobid and output), or of the job alone ("Error in
+    rule")."""
+    for report in re.findall(r"Error in group \S+\n((?:    .*\n)+)", output):
+        jobs = re.findall(r"rule (\w+):\n(?:\s+jobid: .*\n)?\s+output: ([^\n]+)", report)
+        if any(name == rule for name, _ in jobs):
+            return [p.strip() for _, outs in jobs for p in outs.split(",")]
     match = re.search(rf"Error in rule {re.escape(rule)}:.*?\n\s*output: ([^\n]+)", output, re.S)
     return [p.strip() for p in match.group(1).split(",")] if match else []
 
@@ -299,7 +344,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> InterruptedPipeline:
             + first.output[-4000:]
         )
     after_first = fingerprints(workdir, finished_outputs(first.output, workdir))
-    killed_outputs = error_outputs(first.output, kill.job.rule)
+    killed_outputs = error_outputs(first.output, kill.rule)
     left = [out for out in killed_outputs if (workdir / out).exists()]
     # The re-run is what a user types again; --retries 0 so that a job failing on stale state
     # left by the kill fails the test instead of succeeding on a silent second attempt.
@@ -331,7 +376,15 @@ def test_tiny_pipeline_runs_through_slurm(pipeline: InterruptedPipeline) -> None
     SLURM log per job, and every artifact's provenance carries the SLURM_JOB_ID it ran under."""
     assert pipeline.second.returncode == 0, pipeline.second.output[-4000:]
     submitted = pipeline.submitted
-    assert len(submitted) >= 20  # samples, corpus, tokenizer, 2 models, 6 extractions, 15 SAEs
+    # Few SLURM jobs: per (scale, checkpoint) one for extraction, SAEs and labelling and one for
+    # matching and concepts, plus one for the micro suite; the cheap steps ran on the login node.
+    # Each was submitted once, the killed one once more by the re-run; `emergence-bill` counted
+    # them from the config beforehand.
+    grid = scales(load_config(TINY))
+    points = sum(len(s.ckpts) for s in grid.values())
+    billed = sum(stage.submissions for stage in bill(load_config(TINY)))
+    assert billed <= 2 * points + 1
+    assert len(submitted) == billed + 1, sorted(pipeline.slurm_log_dirs)
     logs = list((pipeline.workdir / ".snakemake" / "slurm_logs").rglob("*.log"))
     slurm_ids = set(submitted.values())
     assert {p.stem for p in logs} >= slurm_ids
@@ -349,8 +402,13 @@ def test_killed_job_is_redone_and_nothing_else(pipeline: InterruptedPipeline) ->
     # The kill happened mid-run, after other jobs had finished, and the first run saw it fail.
     assert kill.finished_before, "the kill came before any artifact existed"
     assert first.returncode != 0, "the first run succeeded although one of its jobs was killed"
-    assert f"SLURM-job '{kill.job.slurm_id}' failed" in first.output, first.output[-4000:]
-    assert pipeline.killed_outputs, f"no error report for {kill.job.rule}:\n{first.output[-4000:]}"
+    # A single job's failure carries the plugin's message; a group's report (where Snakemake
+    # drops that message) names the SLURM job's log instead.
+    failed = f"SLURM-job '{kill.job.slurm_id}' failed" in first.output or re.search(
+        rf"Error in group \S+\n(?:    .*\n)*?    log: \S+/{kill.job.slurm_id}\.log", first.output
+    )
+    assert failed, first.output[-4000:]
+    assert pipeline.killed_outputs, f"no error report for {kill.rule}:\n{first.output[-4000:]}"
     # Snakemake removed whatever the killed job had started to write.
     assert not pipeline.left_after_first, f"the killed job left {pipeline.left_after_first}"
 

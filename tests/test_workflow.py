@@ -183,7 +183,9 @@ def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tiny_run, tmp_path):
     changed.write_text(tau.read_text().replace("  batch_size: 32", "  batch_size: 32\n  k: 2"))
     plan = snakemake("-n", "--cores", "1", "--configfile", str(changed), workdir=tmp_path)
     assert plan.returncode == 0, plan.stderr[-3000:]
-    sae_and_after = {"train_sae": 15, "autointerp": 15, "embed_labels": 1, "match": 15}
+    # One SAE job and one labelling job per (scale, checkpoint), each doing every layer.
+    per_checkpoint = {f"{stage}_tiny_{s}": 3 for stage in ("train_sae", "autointerp") for s in "ab"}
+    sae_and_after = {**per_checkpoint, "embed_labels": 6, "match": 15}
     assert job_counts(plan.stdout) == {**sae_and_after, **downstream}
 
 
@@ -207,11 +209,11 @@ def test_a_truncated_activation_file_fails_its_sae_job_naming_the_file(tmp_path)
         "--configfile",
         str(config),
         "--forcerun",
-        "train_sae",
+        "train_sae_tiny_a",
         workdir=tmp_path,
     )
     assert result.returncode != 0
-    log = (tmp_path / "results/logs/sae/tiny-a/step0/layer1.log").read_text()
+    log = (tmp_path / "results/logs/sae/tiny-a/step0.log").read_text()
     assert str(path) in log or target in log
     assert not (tmp_path / "results/sae/tiny-a/step0/layer1.safetensors").exists()
 

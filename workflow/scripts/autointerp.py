@@ -1,4 +1,5 @@
-"""Adaptor: label and verify every live latent of one SAE."""
+"""Adaptor: label and verify every live latent of the SAE of every layer of one (scale, ckpt),
+with one teacher (an in-process vLLM model is loaded once for all layers)."""
 
 import polars as pl
 import torch
@@ -15,35 +16,38 @@ from emergence.sae import load_sae
 sm = snakemake  # type: ignore[name-defined]  # noqa: F821
 log = setup_logging(sm.log[0])
 torch.set_num_threads(sm.threads)
-sae = load_sae(sm.input.sae).sae
-layer = read_layer(sm.input.activations, int(sm.wildcards.layer))
 samples = pl.read_parquet(sm.input.samples)
-fit, eval_ = codes_by_split(sae, layer.x_ND, layer.sample_id_N, samples)
 store = read_store(sm.input.store) if hasattr(sm.input, "store") else None
 # The full section: params leave out how to reach the server (see factory.CONNECTION_KEYS).
 domains = sorted(samples["domain"].unique().to_list())
 teacher = make_teacher(sm.config["teacher"], sm.params.cache_dir, store=store, domains=domains)
 cfg = AutoInterpConfig.from_dict({"seed": sm.params.seed, **sm.params.autointerp})
-result = autointerp(fit, eval_, samples, teacher, cfg)
-record = provenance(
-    stage="autointerp",
-    config_subset={"teacher": sm.params.teacher, "autointerp": sm.params.autointerp},
-    seed=cfg.seed,
-    scale=sm.wildcards.scale,
-    ckpt=sm.wildcards.ckpt,
-    layer=int(sm.wildcards.layer),
-    teacher=teacher.name,
-    prompt_version=teacher.prompt_version,
-)
-write_labels(sm.output.labels, result, record)
-write_verification(sm.output.verify, result.verification)
-labelled = [r for r in result.labels if r["label"] is not None]
-log.info(
-    "%d live latents, %d labelled, %d interpretable; teacher usage %s",
-    len(result.labels),
-    len(labelled),
-    int(result.verification["interpretable"].sum()),
-    result.usage.to_dict(),
-)
-for row in result.labels:
-    log.info("latent %4d  %-36s %s", row["latent"], row["label"], row["error"] or "")
+outputs = zip(sm.params.layers, sm.input.sae, sm.output.labels, sm.output.verify, strict=True)
+for layer_index, sae_path, labels_path, verify_path in outputs:
+    sae = load_sae(sae_path).sae
+    layer = read_layer(sm.input.activations, layer_index)
+    fit, eval_ = codes_by_split(sae, layer.x_ND, layer.sample_id_N, samples)
+    result = autointerp(fit, eval_, samples, teacher, cfg)
+    record = provenance(
+        stage="autointerp",
+        config_subset={"teacher": sm.params.teacher, "autointerp": sm.params.autointerp},
+        seed=cfg.seed,
+        scale=sm.params.scale,
+        ckpt=sm.wildcards.ckpt,
+        layer=layer_index,
+        teacher=teacher.name,
+        prompt_version=teacher.prompt_version,
+    )
+    write_labels(labels_path, result, record)
+    write_verification(verify_path, result.verification)
+    labelled = [r for r in result.labels if r["label"] is not None]
+    log.info(
+        "layer %d: %d live latents, %d labelled, %d interpretable; teacher usage %s",
+        layer_index,
+        len(result.labels),
+        len(labelled),
+        int(result.verification["interpretable"].sum()),
+        result.usage.to_dict(),
+    )
+    for row in result.labels:
+        log.info("latent %4d  %-36s %s", row["latent"], row["label"], row["error"] or "")

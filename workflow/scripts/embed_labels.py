@@ -1,4 +1,4 @@
-"""Adaptor: embed every label of the run and every domain name once, for concept matching."""
+"""Adaptor: embed every label of one (scale, ckpt) and every domain name, for concept matching."""
 
 import polars as pl
 import torch

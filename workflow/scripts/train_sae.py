@@ -1,4 +1,5 @@
-"""Adaptor: train the SAE of one (scale, ckpt, layer) on its activations."""
+"""Adaptor: train the SAE of every layer of one (scale, ckpt) on its activations, in one
+process (torch, the device and the samples table are set up once for all layers)."""
 
 import polars as pl
 import torch
@@ -16,20 +17,26 @@ settings = dict(sm.params.sae)
 train_split = settings.pop("train_split")
 settings["device"] = str(resolve_device(settings["device"]))
 cfg = SaeConfig.from_dict({"seed": sm.params.seed, **settings}, section="sae")
-layer = read_layer(sm.input.activations, int(sm.wildcards.layer))
 samples = pl.read_parquet(sm.input.samples, columns=["sample_id", "split"])
 keep = samples["sample_id"] if train_split == "all" else samples.filter(split="fit")["sample_id"]
-rows = torch.isin(layer.sample_id_N, torch.tensor(keep.to_list()))
-result = train_sae(layer.x_ND[rows], cfg, log=log.info)
-record = provenance(
-    stage="sae",
-    config_subset=sm.params.sae,
-    seed=cfg.seed,
-    scale=sm.wildcards.scale,
-    ckpt=sm.wildcards.ckpt,
-    layer=int(sm.wildcards.layer),
-    train_split=train_split,
-    activations=str(sm.input.activations),
-)
-save_sae(sm.output.sae, result.sae, result.metrics, record)
-log.info("metrics: %s", result.metrics.to_dict())
+keep_ids = torch.tensor(keep.to_list())
+layers = sm.params.layers
+# save_sae writes each sm.output.metrics file beside its SAE (the .json sidecar).
+for layer_index, sae_path in zip(layers, sm.output.sae, strict=True):
+    # Every layer from the same seed: each SAE is exactly what a job of its own would train.
+    layer = read_layer(sm.input.activations, layer_index)
+    rows = torch.isin(layer.sample_id_N, keep_ids)
+    log.info("layer %d", layer_index)
+    result = train_sae(layer.x_ND[rows], cfg, log=log.info)
+    record = provenance(
+        stage="sae",
+        config_subset=sm.params.sae,
+        seed=cfg.seed,
+        scale=sm.params.scale,
+        ckpt=sm.wildcards.ckpt,
+        layer=layer_index,
+        train_split=train_split,
+        activations=str(sm.input.activations),
+    )
+    save_sae(sae_path, result.sae, result.metrics, record)
+    log.info("layer %d metrics: %s", layer_index, result.metrics.to_dict())
