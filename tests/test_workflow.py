@@ -15,6 +15,8 @@ import polars as pl
 import pytest
 from safetensors import safe_open
 
+from emergence.outputs import FIGURE_NAMES
+
 # Every test here runs the snakemake CLI: minutes, not seconds (`make test-fast` skips them).
 pytestmark = pytest.mark.slow
 
@@ -173,7 +175,7 @@ def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tiny_run, tmp_path):
     tau.write_text(TINY.read_text() + "matching: {tau: 0.5}\n")
     rerun = snakemake("--cores", "2", "--configfile", str(tau), workdir=tmp_path)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    downstream = {"concepts": 6, "tables": 1, "figure": 7, "all": 1}
+    downstream = {"concepts": 6, "tables": 1, "figure": len(FIGURE_NAMES), "all": 1}
     # The teacher calibration's matched column depends on tau too (its answers are cached).
     assert job_counts(rerun.stderr) == {"match": 15, "teacher_calibration": 1, **downstream}
     assert sorted(p.name for p in cache.rglob("*")) == cached
@@ -283,7 +285,7 @@ def test_every_missing_output_is_rebuilt_and_a_damaged_one_is_named(tiny_run, tm
     run = ("--cores", "2", "--configfile", str(TINY))
     (work / "results/tables/activation.csv").unlink()
     plan = snakemake("-n", *run, workdir=work)
-    assert job_counts(plan.stdout) == {"tables": 1, "figure": 6, "all": 1}
+    assert job_counts(plan.stdout) == {"tables": 1, "figure": len(FIGURE_NAMES), "all": 1}
     rebuilt = snakemake(*run, workdir=work)
     assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
     assert pl.read_csv(work / "results/tables/activation.csv").height > 0
