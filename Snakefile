@@ -18,7 +18,11 @@ os.environ.update(
 sys.path.insert(0, SRC)
 
 from emergence.analysis.config import AnalysisConfig  # noqa: E402
-from emergence.analysis.plan import checkpoint_inputs, input_files  # noqa: E402
+from emergence.analysis.plan import (  # noqa: E402
+    ArtifactPaths,
+    checkpoint_inputs,
+    input_files,
+)
 from emergence.autointerp.factory import answer_settings  # noqa: E402
 from emergence.config import read_config_file, validate_config  # noqa: E402
 from emergence.grid import scales as resolve_scales  # noqa: E402

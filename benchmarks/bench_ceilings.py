@@ -46,7 +46,7 @@ def main() -> None:
     from emergence.analysis.ceilings import probe_predictions
     from emergence.analysis.concepts import _split_rows, analyse_checkpoint
     from emergence.analysis.config import AnalysisConfig
-    from emergence.analysis.plan import checkpoint_inputs
+    from emergence.analysis.plan import ArtifactPaths, checkpoint_inputs
     from emergence.config import validate_config
     from emergence.grid import scales
 
@@ -54,7 +54,15 @@ def main() -> None:
     with open("config/config.yaml") as f:
         config = validate_config(yaml.safe_load(f), source="config/config.yaml")
     cfg = AnalysisConfig(seed=config["seed"], **config["analysis"])
-    inputs = checkpoint_inputs(scales(config), cfg, args.scale, args.ckpt)
+    # The workflow's layout (rules/common.smk).
+    paths = ArtifactPaths(
+        "results/data/samples.parquet",
+        "results/activations/{scale}/{ckpt}.safetensors",
+        "results/sae/{scale}/{ckpt}/layer{layer}.safetensors",
+        "results/matches/{scale}/{ckpt}/layer{layer}.csv",
+        "results/labels/{scale}/{ckpt}/layer{layer}.json",
+    )
+    inputs = checkpoint_inputs(scales(config), cfg, args.scale, args.ckpt, paths)
     samples = pl.read_parquet(inputs.samples)
     fit, ev = samples.filter(split="fit"), samples.filter(split="eval")
     print(f"sklearn import: {import_s:.2f} s")

@@ -4,10 +4,10 @@
 
 rule extract_activations:
     input:
-        samples="results/data/samples.parquet",
+        samples=SAMPLES,
         model=get_model_input,
     output:
-        "results/activations/{scale}/{ckpt}.safetensors",
+        ACTIVATIONS,
     log:
         "results/logs/activations/{scale}/{ckpt}.log",
     benchmark:

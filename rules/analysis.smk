@@ -7,10 +7,10 @@ rule concepts:
     input:
         get_concepts_input,
     output:
-        activation="results/concepts/{scale}/{ckpt}/activation.csv",
-        alignment="results/concepts/{scale}/{ckpt}/alignment.csv",
-        granularity="results/concepts/{scale}/{ckpt}/granularity.csv",
-        ceilings="results/concepts/{scale}/{ckpt}/ceilings.csv",
+        activation=concept_file("activation"),
+        alignment=concept_file("alignment"),
+        granularity=concept_file("granularity"),
+        ceilings=concept_file("ceilings"),
     log:
         "results/logs/concepts/{scale}/{ckpt}.log",
     benchmark:
@@ -26,37 +26,38 @@ rule concepts:
         seed=config["seed"],
         tau=config["matching"]["tau"],
         rule=config["matching"]["rule"],
+        paths=vars(ANALYSIS_PATHS),
     script:
         "../workflow/scripts/concepts.py"
 
 
 rule tables:
     input:
-        activation=checkpoint_files("results/concepts/{scale}/{ckpt}/activation.csv"),
-        alignment=checkpoint_files("results/concepts/{scale}/{ckpt}/alignment.csv"),
-        granularity=checkpoint_files("results/concepts/{scale}/{ckpt}/granularity.csv"),
-        ceilings=checkpoint_files("results/concepts/{scale}/{ckpt}/ceilings.csv"),
-        verify=grid_files("results/verify/{scale}/{ckpt}/layer{layer}.csv"),
+        activation=checkpoint_files(concept_file("activation")),
+        alignment=checkpoint_files(concept_file("alignment")),
+        granularity=checkpoint_files(concept_file("granularity")),
+        ceilings=checkpoint_files(concept_file("ceilings")),
+        verify=grid_files(VERIFY),
         models=get_model_dir_inputs(),
     output:
         activation=report(
-            "results/tables/activation.csv",
+            table_file("activation"),
             caption="../report/table_activation.rst",
             category="Tables",
         ),
         alignment=report(
-            "results/tables/alignment.csv",
+            table_file("alignment"),
             caption="../report/table_alignment.rst",
             category="Tables",
         ),
         granularity=report(
-            "results/tables/granularity.csv",
+            table_file("granularity"),
             caption="../report/table_granularity.rst",
             category="Tables",
         ),
-        verification="results/tables/verification.csv",
+        verification=table_file("verification"),
         ceilings=report(
-            "results/tables/ceilings.csv",
+            table_file("ceilings"),
             caption="../report/table_ceilings.rst",
             category="Tables",
         ),
@@ -66,5 +67,7 @@ rule tables:
         "../envs/analysis.yaml"
     params:
         model_dirs=get_model_dirs(),
+        # The (scale, ckpt, layer) of each input.verify file, in its order.
+        points=grid_keys(),
     script:
         "../workflow/scripts/tables.py"

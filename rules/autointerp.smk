@@ -5,11 +5,11 @@
 
 rule embed_texts:
     input:
-        "results/data/samples.parquet",
+        SAMPLES,
         # A user's vocabulary file (teacher.vocabulary): editing it re-embeds the phrases.
         config["teacher"].get("vocabulary") or [],
     output:
-        "results/autointerp/text_embeddings.safetensors",
+        TEXT_EMBEDDINGS,
     log:
         "results/logs/autointerp/text_embeddings.log",
     conda:
@@ -34,10 +34,8 @@ for _scale in SCALES.values():
         input:
             **autointerp_inputs(_scale),
         output:
-            labels=layer_files(
-                _scale, "results/labels/{scale}/{ckpt}/layer{layer}.json"
-            ),
-            verify=layer_files(_scale, "results/verify/{scale}/{ckpt}/layer{layer}.csv"),
+            labels=layer_files(_scale, LABELS),
+            verify=layer_files(_scale, VERIFY),
         log:
             point_file(_scale, "results/logs/autointerp/{scale}/{ckpt}.log"),
         benchmark:
@@ -59,7 +57,7 @@ for _scale in SCALES.values():
             teacher=answer_settings(config["teacher"]),
             autointerp=config["autointerp"],
             seed=config["seed"],
-            cache_dir="results/cache/teacher",
+            cache_dir=TEACHER_CACHE,
         script:
             "../workflow/scripts/autointerp.py"
 
@@ -72,7 +70,7 @@ rule teacher_calibration:
         unpack(get_calibration_input),
     output:
         table=TEACHER_CALIBRATION,
-        labels="results/autointerp/teacher_calibration.json",
+        labels=CALIBRATION_LABELS,
     log:
         "results/logs/autointerp/teacher_calibration.log",
     benchmark:
@@ -90,7 +88,7 @@ rule teacher_calibration:
         teacher=answer_settings(config["teacher"]),
         autointerp=config["autointerp"],
         seed=config["seed"],
-        cache_dir="results/cache/teacher",
+        cache_dir=TEACHER_CACHE,
         matching=config["matching"],
         matcher_cache_dir=config["cache_dir"],
     script:

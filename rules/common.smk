@@ -1,5 +1,50 @@
-# Grid helpers and wildcard constraints shared by every stage.
+# Paths, grid helpers and wildcard constraints shared by every stage.
 import re
+
+# Every results path, declared once: rules use these names (never the strings), scripts reach
+# the files through snakemake.input/output, and the library takes paths as arguments. Logs
+# and benchmarks mirror them under results/logs and results/benchmarks.
+SAMPLES = "results/data/samples.parquet"
+ACTIVATIONS = "results/activations/{scale}/{ckpt}.safetensors"
+SAE = "results/sae/{scale}/{ckpt}/layer{layer}.safetensors"
+SAE_METRICS = "results/sae/{scale}/{ckpt}/layer{layer}.json"
+LABELS = "results/labels/{scale}/{ckpt}/layer{layer}.json"
+VERIFY = "results/verify/{scale}/{ckpt}/layer{layer}.csv"
+LABEL_EMBEDDINGS = "results/matches/embeddings/{scale}/{ckpt}.safetensors"
+MATCHES = "results/matches/{scale}/{ckpt}/layer{layer}.csv"
+TEXT_EMBEDDINGS = "results/autointerp/text_embeddings.safetensors"
+TEACHER_CACHE = "results/cache/teacher"
+TEACHER_CALIBRATION = "results/tables/teacher_calibration.csv"
+CALIBRATION_LABELS = "results/autointerp/teacher_calibration.json"
+MICRO_CORPUS = "results/micro/corpus.jsonl"
+MICRO_TOKENIZER = "results/micro/tokenizer"
+MICRO_SUITE = "results/micro/{scale}"
+MICRO_TRAINING = "results/tables/micro_training.csv"
+PREFETCH_MODEL = "results/prefetch/models/{scale}/{ckpt}.json"
+PREFETCH_HUB = "results/prefetch/{aux}.json"
+PREFETCH_DATASETS = "results/prefetch/datasets.parquet"
+CONCEPTS = "results/concepts/{scale}/{ckpt}/{table}.csv"
+TABLE = "results/tables/{table}.csv"
+FIGURE = "results/figures/{figure}.{ext}"
+
+
+# What the analysis of a checkpoint reads (emergence.analysis.plan), at these paths.
+ANALYSIS_PATHS = ArtifactPaths(SAMPLES, ACTIVATIONS, SAE, MATCHES, LABELS)
+
+
+def table_file(name):
+    """``results/tables/{name}.csv``."""
+    return TABLE.replace("{table}", name)
+
+
+def concept_file(name):
+    """A per-checkpoint analysis table, {scale} and {ckpt} left as wildcards."""
+    return CONCEPTS.replace("{table}", name)
+
+
+def figure_file(ext):
+    """A figure in one format, {figure} left as a wildcard."""
+    return FIGURE.replace("{ext}", ext)
 
 
 wildcard_constraints:
@@ -18,14 +63,19 @@ def grid_points():
     return [(s.name, c) for s in SCALES.values() for c in s.ckpts]
 
 
-def grid_files(pattern):
-    """``pattern`` formatted at every (scale, ckpt, layer) point of the grid."""
+def grid_keys():
+    """Every (scale, ckpt, layer) point of the grid, in the order of `grid_files`."""
     return [
-        pattern.format(scale=s.name, ckpt=c, layer=layer)
+        (s.name, c, layer)
         for s in SCALES.values()
         for c in s.ckpts
         for layer in s.layers
     ]
+
+
+def grid_files(pattern):
+    """``pattern`` formatted at every (scale, ckpt, layer) point of the grid."""
+    return [pattern.format(scale=s, ckpt=c, layer=layer) for s, c, layer in grid_keys()]
 
 
 def per_scale_rule(stage, scale):
@@ -56,9 +106,9 @@ def get_model_input(wildcards):
     revision, or nothing beyond a local directory."""
     scale = SCALES[wildcards.scale]
     if scale.source == "micro":
-        return f"results/micro/{scale.name}"
+        return MICRO_SUITE.format(scale=scale.name)
     if scale.source == "hf":
-        return f"results/prefetch/models/{scale.name}/{wildcards.ckpt}.json"
+        return PREFETCH_MODEL.format(scale=scale.name, ckpt=wildcards.ckpt)
     return []
 
 
@@ -105,19 +155,15 @@ def sae_runtime(scale):
 def autointerp_inputs(scale):
     """What labelling every layer of one checkpoint of ``scale`` reads ({ckpt} a wildcard)."""
     inputs = {
-        "sae": layer_files(
-            scale, "results/sae/{scale}/{ckpt}/layer{layer}.safetensors"
-        ),
-        "activations": point_file(
-            scale, "results/activations/{scale}/{ckpt}.safetensors"
-        ),
-        "samples": "results/data/samples.parquet",
+        "sae": layer_files(scale, SAE),
+        "activations": point_file(scale, ACTIVATIONS),
+        "samples": SAMPLES,
     }
     if config["teacher"]["backend"] == "embedding":
-        inputs["store"] = "results/autointerp/text_embeddings.safetensors"
+        inputs["store"] = TEXT_EMBEDDINGS
     if config["teacher"]["backend"] == "vllm":
         # The teacher's weights, like the models', come from the cache on compute nodes.
-        inputs["teacher"] = "results/prefetch/teacher.json"
+        inputs["teacher"] = PREFETCH_HUB.format(aux="teacher")
     return inputs
 
 
@@ -147,30 +193,33 @@ def get_hub_models():
 
 def get_checkpoint_labels(wildcards):
     """The label files of every layer of one (scale, ckpt)."""
-    point = f"results/labels/{wildcards.scale}/{wildcards.ckpt}"
-    return [f"{point}/layer{layer}.json" for layer in SCALES[wildcards.scale].layers]
+    return [
+        LABELS.format(scale=wildcards.scale, ckpt=wildcards.ckpt, layer=layer)
+        for layer in SCALES[wildcards.scale].layers
+    ]
 
 
 def get_matching_encoder_input():
-    return ["results/prefetch/matcher.json"] if "matcher" in get_hub_models() else []
+    matcher = PREFETCH_HUB.format(aux="matcher")
+    return [matcher] if "matcher" in get_hub_models() else []
 
 
 def get_prefetch_targets():
     targets = [
-        f"results/prefetch/models/{s.name}/{c}.json"
+        PREFETCH_MODEL.format(scale=s.name, ckpt=c)
         for s in scales_with("hf")
         for c in s.ckpts
     ]
     if config["samples"]["source"] == "hf":
-        targets.append("results/prefetch/datasets.parquet")
-    targets += [f"results/prefetch/{role}.json" for role in get_hub_models()]
+        targets.append(PREFETCH_DATASETS)
+    targets += [PREFETCH_HUB.format(aux=role) for role in get_hub_models()]
     return targets
 
 
 def get_samples_input(wildcards):
     source = config["samples"]["source"]
     if source == "hf":
-        return "results/prefetch/datasets.parquet"
+        return PREFETCH_DATASETS
     if source == "file":
         return config["samples"]["path"]
     return []
@@ -183,7 +232,9 @@ def checkpoint_files(pattern):
 
 def get_concepts_input(wildcards):
     return input_files(
-        checkpoint_inputs(SCALES, ANALYSIS, wildcards.scale, wildcards.ckpt)
+        checkpoint_inputs(
+            SCALES, ANALYSIS, wildcards.scale, wildcards.ckpt, ANALYSIS_PATHS
+        )
     )
 
 
@@ -200,14 +251,16 @@ def get_model_dirs():
         if "params" in s.spec:
             continue
         if s.source != "hf":
-            dirs[s.name] = str(s.model_location(s.ckpts[-1], f"results/micro/{s.name}"))
+            dirs[s.name] = str(
+                s.model_location(s.ckpts[-1], MICRO_SUITE.format(scale=s.name))
+            )
     return dirs
 
 
 def get_model_dir_inputs():
     # Micro folders are one directory output per scale; local folders exist beforehand.
     return [
-        f"results/micro/{s.name}"
+        MICRO_SUITE.format(scale=s.name)
         for s in scales_with("micro")
         if "params" not in s.spec
     ]
@@ -221,20 +274,20 @@ def get_all_targets():
     # Every file a user or the report reads, not only the last ones: Snakemake rebuilds a
     # missing file only when a target needs it, and a present figure does not need its table.
     targets = [
-        "results/data/samples.parquet",
-        *checkpoint_files("results/activations/{scale}/{ckpt}.safetensors"),
-        *grid_files("results/sae/{scale}/{ckpt}/layer{layer}.safetensors"),
-        *grid_files("results/sae/{scale}/{ckpt}/layer{layer}.json"),
-        *grid_files("results/labels/{scale}/{ckpt}/layer{layer}.json"),
-        *grid_files("results/verify/{scale}/{ckpt}/layer{layer}.csv"),
-        *grid_files("results/matches/{scale}/{ckpt}/layer{layer}.csv"),
-        *[f"results/tables/{t}.csv" for t in TABLES],
-        *[f"results/figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")],
+        SAMPLES,
+        *checkpoint_files(ACTIVATIONS),
+        *grid_files(SAE),
+        *grid_files(SAE_METRICS),
+        *grid_files(LABELS),
+        *grid_files(VERIFY),
+        *grid_files(MATCHES),
+        *[table_file(t) for t in TABLES],
+        *[FIGURE.format(figure=f, ext=ext) for f in FIGURES for ext in ("png", "pdf")],
     ]
     if scales_with("micro"):
-        targets.append("results/tables/micro_training.csv")
+        targets.append(MICRO_TRAINING)
     if any(s.seed is not None for s in SCALES.values()):
-        targets += ["results/tables/seeds.csv", "results/tables/emergence.csv"]
+        targets += [table_file("seeds"), table_file("emergence")]
     # Teacher calibration (rules/autointerp.smk): can the teacher see each domain at all?
     targets.append(TEACHER_CALIBRATION)
     return targets
@@ -261,10 +314,6 @@ def summary_message():
     return "\n".join(lines)
 
 
-# --- teacher calibration (autointerp helper) ---
-TEACHER_CALIBRATION = "results/tables/teacher_calibration.csv"
-
-
 def teacher_calibration_lines():
     """Summary lines naming the domains whose oracle latent the teacher failed (blind spots)."""
     from emergence.autointerp.calibration import read_calibration
@@ -289,10 +338,10 @@ def teacher_calibration_lines():
 
 def get_calibration_input(wildcards):
     """The autointerp job's inputs without the SAE and activations, plus the matching encoder."""
-    inputs = {"samples": "results/data/samples.parquet"}
+    inputs = {"samples": SAMPLES}
     if config["teacher"]["backend"] == "embedding":
-        inputs["store"] = "results/autointerp/text_embeddings.safetensors"
+        inputs["store"] = TEXT_EMBEDDINGS
     if config["teacher"]["backend"] == "vllm":
-        inputs["teacher"] = "results/prefetch/teacher.json"
+        inputs["teacher"] = PREFETCH_HUB.format(aux="teacher")
     inputs["encoder"] = get_matching_encoder_input()
     return inputs

@@ -8,7 +8,7 @@ checkpoint samples:
     input:
         get_samples_input,
     output:
-        "results/data/samples.parquet",
+        SAMPLES,
     log:
         "results/logs/data/samples.log",
     conda:

@@ -3,21 +3,21 @@
 
 rule figure:
     input:
-        activation="results/tables/activation.csv",
-        alignment="results/tables/alignment.csv",
-        granularity="results/tables/granularity.csv",
-        verification="results/tables/verification.csv",
+        activation=table_file("activation"),
+        alignment=table_file("alignment"),
+        granularity=table_file("granularity"),
+        verification=table_file("verification"),
         # Domains the teacher cannot see are marked as such, not read as absent concepts.
         calibration=TEACHER_CALIBRATION,
-        ceilings="results/tables/ceilings.csv",
+        ceilings=table_file("ceilings"),
     output:
         png=report(
-            "results/figures/{figure}.png",
+            figure_file("png"),
             caption="../report/figure.rst",
             category="Figures",
             labels={"figure": "{figure}"},
         ),
-        pdf="results/figures/{figure}.pdf",
+        pdf=figure_file("pdf"),
     log:
         "results/logs/figures/{figure}.log",
     wildcard_constraints:

@@ -8,11 +8,11 @@
 
 rule embed_labels:
     input:
-        samples="results/data/samples.parquet",
+        samples=SAMPLES,
         labels=get_checkpoint_labels,
         encoder=get_matching_encoder_input(),
     output:
-        "results/matches/embeddings/{scale}/{ckpt}.safetensors",
+        LABEL_EMBEDDINGS,
     log:
         "results/logs/matching/embeddings/{scale}/{ckpt}.log",
     conda:
@@ -29,12 +29,12 @@ rule embed_labels:
 
 rule match:
     input:
-        samples="results/data/samples.parquet",
-        labels="results/labels/{scale}/{ckpt}/layer{layer}.json",
-        verify="results/verify/{scale}/{ckpt}/layer{layer}.csv",
-        embeddings="results/matches/embeddings/{scale}/{ckpt}.safetensors",
+        samples=SAMPLES,
+        labels=LABELS,
+        verify=VERIFY,
+        embeddings=LABEL_EMBEDDINGS,
     output:
-        "results/matches/{scale}/{ckpt}/layer{layer}.csv",
+        MATCHES,
     log:
         "results/logs/matching/{scale}/{ckpt}/layer{layer}.log",
     conda:

@@ -3,7 +3,7 @@
 
 rule micro_corpus:
     output:
-        "results/micro/corpus.jsonl",
+        MICRO_CORPUS,
     log:
         "results/logs/micro/corpus.log",
     conda:
@@ -17,9 +17,9 @@ rule micro_corpus:
 
 rule micro_tokenizer:
     input:
-        "results/micro/corpus.jsonl",
+        MICRO_CORPUS,
     output:
-        directory("results/micro/tokenizer"),
+        directory(MICRO_TOKENIZER),
     log:
         "results/logs/micro/tokenizer.log",
     conda:
@@ -32,10 +32,10 @@ rule micro_tokenizer:
 
 rule micro_train:
     input:
-        corpus="results/micro/corpus.jsonl",
-        tokenizer="results/micro/tokenizer",
+        corpus=MICRO_CORPUS,
+        tokenizer=MICRO_TOKENIZER,
     output:
-        directory("results/micro/{scale}"),
+        directory(MICRO_SUITE),
     log:
         "results/logs/micro/{scale}.log",
     benchmark:
@@ -58,9 +58,9 @@ rule micro_train:
 
 rule micro_training_table:
     input:
-        expand("results/micro/{scale}", scale=[s.name for s in scales_with("micro")]),
+        expand(MICRO_SUITE, scale=[s.name for s in scales_with("micro")]),
     output:
-        "results/tables/micro_training.csv",
+        MICRO_TRAINING,
     log:
         "results/logs/tables/micro_training.log",
     conda:

@@ -16,7 +16,7 @@ rule prefetch:
 
 rule prefetch_model:
     output:
-        "results/prefetch/models/{scale}/{ckpt}.json",
+        PREFETCH_MODEL,
     log:
         "results/logs/prefetch/models/{scale}/{ckpt}.log",
     retries: 2
@@ -32,7 +32,7 @@ rule prefetch_model:
 
 rule prefetch_hub_model:
     output:
-        "results/prefetch/{aux}.json",
+        PREFETCH_HUB,
     log:
         "results/logs/prefetch/{aux}.log",
     wildcard_constraints:
@@ -50,7 +50,7 @@ rule prefetch_hub_model:
 
 rule prefetch_datasets:
     output:
-        "results/prefetch/datasets.parquet",
+        PREFETCH_DATASETS,
     log:
         "results/logs/prefetch/datasets.log",
     retries: 2

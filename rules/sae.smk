@@ -12,15 +12,11 @@ for _scale in SCALES.values():
         name:
             per_scale_rule("train_sae", _scale.name)
         input:
-            activations=point_file(
-                _scale, "results/activations/{scale}/{ckpt}.safetensors"
-            ),
-            samples="results/data/samples.parquet",
+            activations=point_file(_scale, ACTIVATIONS),
+            samples=SAMPLES,
         output:
-            sae=layer_files(
-                _scale, "results/sae/{scale}/{ckpt}/layer{layer}.safetensors"
-            ),
-            metrics=layer_files(_scale, "results/sae/{scale}/{ckpt}/layer{layer}.json"),
+            sae=layer_files(_scale, SAE),
+            metrics=layer_files(_scale, SAE_METRICS),
         log:
             point_file(_scale, "results/logs/sae/{scale}/{ckpt}.log"),
         benchmark:

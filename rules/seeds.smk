@@ -4,14 +4,14 @@
 
 rule seed_tables:
     input:
-        "results/tables/activation.csv",
+        table_file("activation"),
     output:
         summary=report(
-            "results/tables/seeds.csv",
+            table_file("seeds"),
             caption="../report/table_seeds.rst",
             category="Tables",
         ),
-        emergence="results/tables/emergence.csv",
+        emergence=table_file("emergence"),
     log:
         "results/logs/tables/seeds.log",
     conda:

@@ -14,7 +14,7 @@ from scipy.stats import ortho_group
 
 from emergence.analysis.concepts import analyse_checkpoint
 from emergence.analysis.config import AnalysisConfig
-from emergence.analysis.plan import checkpoint_inputs, input_files
+from emergence.analysis.plan import ArtifactPaths, checkpoint_inputs, input_files
 from emergence.grid import scales
 from emergence.matching import MATCH_SCHEMA
 from emergence.sae import SaeConfig, SaeMetrics, SparseAutoencoder, save_sae
@@ -35,6 +35,15 @@ CONFIG = {
 }
 SHIFT_D = np.array([5.0, -3.0, 1.0])
 ROTATION_DD = ortho_group.rvs(3, random_state=0)
+
+# The fixture's layout (the workflow's, as rules/common.smk declares it).
+PATHS = ArtifactPaths(
+    "results/data/samples.parquet",
+    "results/activations/{scale}/{ckpt}.safetensors",
+    "results/sae/{scale}/{ckpt}/layer{layer}.safetensors",
+    "results/matches/{scale}/{ckpt}/layer{layer}.csv",
+    "results/labels/{scale}/{ckpt}/layer{layer}.json",
+)
 
 
 def x_of_s() -> np.ndarray:
@@ -134,7 +143,7 @@ def pct(table: pl.DataFrame, protocol: str, layer: int) -> dict[str, float]:
 
 def test_every_protocol_counts_hits_as_by_hand(artifacts: Path):
     cfg = AnalysisConfig(n_boot=200, reference_layer=0)
-    inputs = checkpoint_inputs(scales(CONFIG), cfg, "s", "step0")
+    inputs = checkpoint_inputs(scales(CONFIG), cfg, "s", "step0", PATHS)
     assert inputs.ref_scale == "r" and inputs.space_layer == 0
     assert inputs.scale_ref[1][0] == 2 and inputs.scale_ref[0][0] == 0  # same relative depth
     assert all(Path(p).exists() for p in input_files(inputs))
@@ -191,11 +200,13 @@ def test_every_protocol_counts_hits_as_by_hand(artifacts: Path):
 def test_no_scale_axis_when_the_reference_lacks_the_checkpoint():
     config = {**CONFIG, "models": {**CONFIG["models"], "r": {**CONFIG["models"]["r"]}}}
     config["models"]["r"]["checkpoints"] = [10]
-    inputs = checkpoint_inputs(scales(config), AnalysisConfig(), "s", "step0")
+    inputs = checkpoint_inputs(scales(config), AnalysisConfig(), "s", "step0", PATHS)
     assert inputs.scale_ref == {}
     assert "results/activations/r/step0.safetensors" not in input_files(inputs)
 
 
 def test_an_unknown_reference_scale_is_named():
     with pytest.raises(ValueError, match="nope"):
-        checkpoint_inputs(scales(CONFIG), AnalysisConfig(reference_scale="nope"), "s", "step0")
+        checkpoint_inputs(
+            scales(CONFIG), AnalysisConfig(reference_scale="nope"), "s", "step0", PATHS
+        )

@@ -4,7 +4,7 @@ import torch
 
 from emergence.analysis.concepts import analyse_checkpoint
 from emergence.analysis.config import AnalysisConfig
-from emergence.analysis.plan import checkpoint_inputs
+from emergence.analysis.plan import ArtifactPaths, checkpoint_inputs
 from emergence.atomic import atomic_path
 from emergence.grid import scales
 from emergence.logs import setup_logging
@@ -13,7 +13,8 @@ sm = snakemake  # type: ignore[name-defined]  # noqa: F821
 log = setup_logging(sm.log[0])
 torch.set_num_threads(sm.threads)
 cfg = AnalysisConfig(seed=sm.params.seed, **sm.params.analysis)
-inputs = checkpoint_inputs(scales(sm.config), cfg, sm.wildcards.scale, sm.wildcards.ckpt)
+paths = ArtifactPaths(**sm.params.paths)
+inputs = checkpoint_inputs(scales(sm.config), cfg, sm.wildcards.scale, sm.wildcards.ckpt, paths)
 tables = analyse_checkpoint(inputs, cfg, tau=sm.params.tau, rule=sm.params.rule)
 for name in tables._fields:
     with atomic_path(sm.output[name]) as tmp:

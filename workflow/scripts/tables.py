@@ -11,12 +11,7 @@ grid = scales(sm.config)
 model_dirs = sm.params.model_dirs
 meta = {name: (scale_params(s, model_dirs.get(name)), s.num_layers) for name, s in grid.items()}
 tables = {name: combine(sm.input[name], schema, meta) for name, schema in POINT_SCHEMAS.items()}
-points = [
-    (s.name, c, layer, f"results/verify/{s.name}/{c}/layer{layer}.csv")
-    for s in grid.values()
-    for c in s.ckpts
-    for layer in s.layers
-]
+points = [(*key, path) for key, path in zip(sm.params.points, sm.input.verify, strict=True)]
 tables["verification"] = verification_table(points, meta)
 for name, table in tables.items():
     with atomic_path(sm.output[name]) as tmp:

@@ -13,12 +13,24 @@ from emergence.grid import Scale
 
 
 @dataclass(frozen=True)
+class ArtifactPaths:
+    """The workflow's path patterns of what the analysis reads (rules/common.smk declares them):
+    ``{scale}``, ``{ckpt}`` and ``{layer}`` are filled in here."""
+
+    samples: str
+    activations: str  # {scale}, {ckpt}
+    sae: str  # {scale}, {ckpt}, {layer}
+    matches: str  # {scale}, {ckpt}, {layer}
+    labels: str  # {scale}, {ckpt}, {layer}
+
+
+@dataclass(frozen=True)
 class PointFiles:
     """The artifacts of one grid point that the analysis reads."""
 
-    sae: str  # results/sae/.../layer{L}.safetensors
-    matches: str  # results/matches/.../layer{L}.csv
-    labels: str  # results/labels/.../layer{L}.json
+    sae: str
+    matches: str
+    labels: str
 
 
 @dataclass(frozen=True)
@@ -38,12 +50,10 @@ class CheckpointInputs:
     scale_ref: dict[int, tuple[int, PointFiles]] = field(default_factory=dict)
 
 
-def _point(scale: str, ckpt: str, layer: int) -> PointFiles:
-    where = f"{scale}/{ckpt}/layer{layer}"
+def _point(paths: ArtifactPaths, scale: str, ckpt: str, layer: int) -> PointFiles:
+    where = {"scale": scale, "ckpt": ckpt, "layer": layer}
     return PointFiles(
-        f"results/sae/{where}.safetensors",
-        f"results/matches/{where}.csv",
-        f"results/labels/{where}.json",
+        paths.sae.format(**where), paths.matches.format(**where), paths.labels.format(**where)
     )
 
 
@@ -60,9 +70,9 @@ def reference_scale(scales: Mapping[str, Scale], cfg: AnalysisConfig) -> str:
 
 
 def checkpoint_inputs(
-    scales: Mapping[str, Scale], cfg: AnalysisConfig, scale: str, ckpt: str
+    scales: Mapping[str, Scale], cfg: AnalysisConfig, scale: str, ckpt: str, paths: ArtifactPaths
 ) -> CheckpointInputs:
-    """Which artifacts the analysis of (scale, ckpt) reads, at the workflow's standard paths."""
+    """Which artifacts the analysis of (scale, ckpt) reads, at the workflow's ``paths``."""
     me = scales[scale]
     ref_name = reference_scale(scales, cfg)
     ref = scales[ref_name]
@@ -72,17 +82,17 @@ def checkpoint_inputs(
         for layer in me.layers:
             # Same relative depth: layer l of L blocks faces layer l * L_ref / L of the reference.
             ref_layer = _nearest(ref.layers, layer * ref.num_layers / max(me.num_layers, 1))
-            scale_ref[layer] = (ref_layer, _point(ref_name, ckpt, ref_layer))
+            scale_ref[layer] = (ref_layer, _point(paths, ref_name, ckpt, ref_layer))
     return CheckpointInputs(
         scale=scale,
         ckpt=ckpt,
-        activations=f"results/activations/{scale}/{ckpt}.safetensors",
-        samples="results/data/samples.parquet",
-        points={layer: _point(scale, ckpt, layer) for layer in me.layers},
-        time_ref={layer: _point(scale, final, layer) for layer in me.layers},
+        activations=paths.activations.format(scale=scale, ckpt=ckpt),
+        samples=paths.samples,
+        points={layer: _point(paths, scale, ckpt, layer) for layer in me.layers},
+        time_ref={layer: _point(paths, scale, final, layer) for layer in me.layers},
         space_layer=_nearest(me.layers, cfg.reference_layer),
         ref_scale=ref_name,
-        ref_activations=f"results/activations/{ref_name}/{ckpt}.safetensors",
+        ref_activations=paths.activations.format(scale=ref_name, ckpt=ckpt),
         scale_ref=scale_ref,
     )
 
