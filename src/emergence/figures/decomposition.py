@@ -128,7 +128,7 @@ def decomposition_figure(
                 [],
                 [],
                 linestyle="none",
-                label="label matches: cosine ≥ τ, verified or not",
+                label="label matches: it names the domain (matching rule), verified or not",
             ),
         ],
     )
