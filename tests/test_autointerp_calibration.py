@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 import pytest
+from helpers import make_samples
 
 from emergence.autointerp import (
     AutoInterpConfig,
@@ -26,16 +27,6 @@ from emergence.autointerp.calibration import (
 )
 
 DOMAINS = ["biology", "chemistry", "law"]
-
-
-def make_samples(per_domain: int = 12) -> pl.DataFrame:
-    rows = [
-        (d, f"{d} question number {i}?", "fit" if i % 2 == 0 else "eval")
-        for d in DOMAINS
-        for i in range(per_domain)
-    ]
-    frame = pl.DataFrame(rows, schema=["domain", "text", "split"], orient="row")
-    return frame.with_row_index("sample_id").with_columns(pl.col("sample_id").cast(pl.Int64))
 
 
 class ScriptedTeacher:
@@ -90,7 +81,7 @@ def one_hot_encoder(same: dict[str, str]):
 
 
 def test_oracle_activity_fires_each_domain_latent_on_its_own_texts():
-    samples = make_samples()
+    samples = make_samples(DOMAINS)
     act = oracle_activity(samples, "eval", DOMAINS)
     domain_of = dict(zip(samples["sample_id"], samples["domain"], strict=True))
     assert [DOMAINS[j] for j in act.indices_NK[:, 0]] == [domain_of[s] for s in act.sample_id_N]
@@ -100,7 +91,7 @@ def test_oracle_activity_fires_each_domain_latent_on_its_own_texts():
 
 
 def test_calibration_table_by_hand():
-    samples = make_samples()
+    samples = make_samples(DOMAINS)
     # biology: perfect; chemistry: misses 2 of its 6 eval texts; law: perfect judge but labelled
     # "courts", which the encoder puts far from "law" (not matched).
     teacher = ScriptedTeacher(rename={"law": "courts"}, sloppy="chemistry", misses=2)
@@ -125,7 +116,7 @@ def test_calibration_table_by_hand():
 
 
 def test_a_blind_teacher_and_a_synonym_label():
-    samples = make_samples()
+    samples = make_samples(DOMAINS)
     teacher = ScriptedTeacher(rename={"law": "courts"}, blind={"chemistry"})
     # The matching encoder puts "courts" on "law": matched by cosine 1 >= tau.
     cal = calibrate(samples, teacher, AutoInterpConfig(), one_hot_encoder({"courts": "law"}), 0.3)
@@ -136,7 +127,7 @@ def test_a_blind_teacher_and_a_synonym_label():
 
 
 def test_read_calibration_round_trip_and_bad_file(tmp_path):
-    samples = make_samples()
+    samples = make_samples(DOMAINS)
     cal = calibrate(samples, ScriptedTeacher(), AutoInterpConfig(), one_hot_encoder({}), 0.3)
     path = tmp_path / "teacher_calibration.csv"
     cal.table.write_csv(path)

@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 import torch
+from helpers import domain_codes, make_samples
 
 from emergence.autointerp import (
     VERIFY_SCHEMA,
@@ -26,23 +27,6 @@ from emergence.autointerp.examples import latent_strengths, select
 from emergence.sae import SaeConfig, SparseAutoencoder
 
 DOMAINS = ["biology", "chemistry", "law"]
-
-
-def make_samples(per_domain: int = 12) -> pl.DataFrame:
-    rows = []
-    for d in DOMAINS:
-        for i in range(per_domain):
-            rows.append((d, f"{d} question number {i}?", "fit" if i % 2 == 0 else "eval"))
-    frame = pl.DataFrame(rows, schema=["domain", "text", "split"], orient="row")
-    return frame.with_row_index("sample_id").with_columns(pl.col("sample_id").cast(pl.Int64))
-
-
-def codes(samples: pl.DataFrame, split: str, latent_of: dict[str, int]):
-    part = samples.filter(pl.col("split") == split)
-    ids = torch.tensor(part["sample_id"].to_list())
-    idx = torch.tensor([[latent_of[d]] for d in part["domain"]])
-    vals = torch.tensor([[1.0 + 0.01 * i] for i in range(len(part))])
-    return activity(ids, vals, idx)
 
 
 class OracleTeacher:
@@ -74,9 +58,9 @@ class OracleTeacher:
 
 
 def test_selection_is_seeded_ranked_balanced_and_disjoint():
-    samples = make_samples()
-    fit = codes(samples, "fit", {"biology": 0, "chemistry": 1, "law": 1})
-    ev = codes(samples, "eval", {"biology": 0, "chemistry": 1, "law": 1})
+    samples = make_samples(DOMAINS)
+    fit = domain_codes(samples, "fit", {"biology": 0, "chemistry": 1, "law": 1})
+    ev = domain_codes(samples, "eval", {"biology": 0, "chemistry": 1, "law": 1})
     fs, es = latent_strengths(fit), latent_strengths(ev)
     cfg = AutoInterpConfig(n_examples=4, n_contrast=3, max_verify_per_class=5, texts_per_prompt=4)
     s = select(0, fs[0], es[0], fit.sample_id_N, ev.sample_id_N, cfg)
@@ -97,12 +81,16 @@ def test_selection_is_seeded_ranked_balanced_and_disjoint():
 
 
 def test_oracle_run_labels_verifies_and_scores():
-    samples = make_samples()
+    samples = make_samples(DOMAINS)
     latent_of = {"biology": 3, "chemistry": 5, "law": 7}
     teacher = OracleTeacher()
     cfg = AutoInterpConfig(n_examples=3, n_contrast=2, texts_per_prompt=4)
     result = autointerp(
-        codes(samples, "fit", latent_of), codes(samples, "eval", latent_of), samples, teacher, cfg
+        domain_codes(samples, "fit", latent_of),
+        domain_codes(samples, "eval", latent_of),
+        samples,
+        teacher,
+        cfg,
     )
     assert [r["latent"] for r in result.labels] == [3, 5, 7]
     assert [r["label"] for r in result.labels] == DOMAINS
@@ -125,11 +113,11 @@ def test_oracle_run_labels_verifies_and_scores():
 
 
 def test_failed_answers_are_counted_not_dropped():
-    samples = make_samples()
+    samples = make_samples(DOMAINS)
     latent_of = {"biology": 0, "chemistry": 1, "law": 2}
     result = autointerp(
-        codes(samples, "fit", latent_of),
-        codes(samples, "eval", latent_of),
+        domain_codes(samples, "fit", latent_of),
+        domain_codes(samples, "eval", latent_of),
         samples,
         OracleTeacher(fail_verify=True),
     )
@@ -140,12 +128,12 @@ def test_failed_answers_are_counted_not_dropped():
 
 
 def test_too_few_positives_and_dead_latents():
-    samples = make_samples()
-    fit = codes(samples, "fit", {"biology": 0, "chemistry": 1, "law": 1})
+    samples = make_samples(DOMAINS)
+    fit = domain_codes(samples, "fit", {"biology": 0, "chemistry": 1, "law": 1})
     # Latent 9 fires on a single fit text: too few to label; latent 4 never fires (dead).
     fit.indices_NK[0, 0] = 9
     fit.values_NK[1, 0] = 0.0  # an inactive slot: latent 0 is not active there
-    ev = codes(samples, "eval", {"biology": 0, "chemistry": 1, "law": 4})
+    ev = domain_codes(samples, "eval", {"biology": 0, "chemistry": 1, "law": 4})
     result = autointerp(fit, ev, samples, OracleTeacher())
     by_latent = {r["latent"]: r for r in result.labels}
     assert sorted(by_latent) == [0, 1, 9]
@@ -158,9 +146,9 @@ def test_too_few_positives_and_dead_latents():
 
 
 def test_latents_with_too_few_eval_texts_are_unverifiable_not_judged():
-    samples = make_samples()
-    fit = codes(samples, "fit", {"biology": 0, "chemistry": 1, "law": 2})
-    ev = codes(samples, "eval", {"biology": 0, "chemistry": 1, "law": 2})
+    samples = make_samples(DOMAINS)
+    fit = domain_codes(samples, "fit", {"biology": 0, "chemistry": 1, "law": 2})
+    ev = domain_codes(samples, "eval", {"biology": 0, "chemistry": 1, "law": 2})
     # Latent 2 keeps only two of its six eval texts (the others move to latent 0): 2 < 3.
     law_rows = [i for i, j in enumerate(ev.indices_NK[:, 0].tolist()) if j == 2]
     for r in law_rows[2:]:
@@ -182,7 +170,7 @@ def test_latents_with_too_few_eval_texts_are_unverifiable_not_judged():
 
 def test_all_dead_sae_gives_empty_result():
     # Layer 0 with identical activations: an SAE whose codes are all zero.
-    samples = make_samples()
+    samples = make_samples(DOMAINS)
     sae = SparseAutoencoder(4, SaeConfig(k=1, n_latents=8))
     fit_part = samples.filter(pl.col("split") == "fit")
     x = torch.zeros(len(fit_part), 4)
@@ -196,9 +184,9 @@ def test_all_dead_sae_gives_empty_result():
 
 
 def test_wrong_split_is_an_error():
-    samples = make_samples()
+    samples = make_samples(DOMAINS)
     latent_of = {"biology": 0, "chemistry": 1, "law": 2}
-    fit = codes(samples, "fit", latent_of)
+    fit = domain_codes(samples, "fit", latent_of)
     with pytest.raises(ValueError, match="another split"):
         autointerp(fit, fit, samples, OracleTeacher())
     bogus = activity(np.array([999]), np.ones((1, 1)), np.zeros((1, 1)))

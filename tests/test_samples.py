@@ -8,7 +8,13 @@ import pytest
 from emergence.corpus import bundled_domains
 from emergence.hub import fetch_dataset
 from emergence.micro.text import build_corpus
-from emergence.samples import SamplesError, build_samples, read_text_file, split_samples
+from emergence.samples import (
+    SamplesError,
+    build_samples,
+    read_text_file,
+    split_samples,
+    training_ids,
+)
 
 CFG = {"source": "bundled", "eval_fraction": 0.5, "domains": None, "max_per_domain": None}
 
@@ -139,3 +145,11 @@ def test_a_malformed_jsonl_line_is_named_by_number(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(SamplesError, match=rf"{path}: cannot be read as jsonl: line 8: Expecting"):
         read_text_file(path)
+
+
+def test_saes_train_on_the_fit_split_unless_told_all() -> None:
+    samples = pl.DataFrame({"sample_id": [4, 5, 6, 7], "split": ["fit", "eval", "eval", "fit"]})
+    assert training_ids(samples, "fit").tolist() == [4, 7]
+    assert training_ids(samples, "all").tolist() == [4, 5, 6, 7]
+    with pytest.raises(ValueError, match=r"sae\.train_split"):
+        training_ids(samples, "eval")

@@ -179,3 +179,12 @@ def build_samples(samples_cfg: dict[str, Any], seed: int, raw: pl.DataFrame | No
         domains=samples_cfg["domains"],
         max_per_domain=samples_cfg["max_per_domain"],
     )
+
+
+def training_ids(samples: pl.DataFrame, train_split: str) -> np.ndarray:
+    """The sample ids an SAE trains on: the fit split (eval texts stay unseen, so that
+    verification and the ceilings are scored on texts the SAE never saw), or ``all``."""
+    if train_split not in ("fit", "all"):
+        raise ValueError(f"sae.train_split must be 'fit' or 'all', got {train_split!r}")
+    rows = samples if train_split == "all" else samples.filter(pl.col("split") == "fit")
+    return rows["sample_id"].to_numpy().astype(np.int64)

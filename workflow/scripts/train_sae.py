@@ -9,6 +9,7 @@ from emergence.extract import resolve_device
 from emergence.logs import setup_logging
 from emergence.provenance import provenance
 from emergence.sae import SaeConfig, save_sae, train_sae
+from emergence.samples import training_ids
 
 sm = snakemake  # type: ignore[name-defined]  # noqa: F821
 log = setup_logging(sm.log[0])
@@ -18,8 +19,7 @@ train_split = settings.pop("train_split")
 settings["device"] = str(resolve_device(settings["device"]))
 cfg = SaeConfig.from_dict({"seed": sm.params.seed, **settings}, section="sae")
 samples = pl.read_parquet(sm.input.samples, columns=["sample_id", "split"])
-keep = samples["sample_id"] if train_split == "all" else samples.filter(split="fit")["sample_id"]
-keep_ids = torch.tensor(keep.to_list())
+keep_ids = torch.from_numpy(training_ids(samples, train_split))
 layers = sm.params.layers
 # save_sae writes each sm.output.metrics file beside its SAE (the .json sidecar).
 for layer_index, sae_path in zip(layers, sm.output.sae, strict=True):
