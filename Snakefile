@@ -126,7 +126,7 @@ onstart:
         VLLM_MISSING
         and workflow.local_exec
         and any(
-            job.rule.name == "autointerp" for job in workflow.dag.needrun_jobs()
+            job.rule.name in teacher_rules() for job in workflow.dag.needrun_jobs()
         )
     ):
         raise WorkflowError(VLLM_MISSING)

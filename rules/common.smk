@@ -152,6 +152,11 @@ def sae_runtime(scale):
     return lambda wildcards, attempt: (10 + 3 * len(scale.layers)) * attempt
 
 
+def teacher_rules():
+    """The rules that load the teacher: labelling every checkpoint, and its calibration."""
+    return {per_scale_rule("autointerp", s) for s in SCALES} | {"teacher_calibration"}
+
+
 def autointerp_inputs(scale):
     """What labelling every layer of one checkpoint of ``scale`` reads ({ckpt} a wildcard)."""
     inputs = {

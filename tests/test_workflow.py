@@ -309,11 +309,11 @@ def test_every_missing_output_is_rebuilt_and_a_damaged_one_is_named(tiny_run, tm
     plan = snakemake("-n", *run, workdir=work)
     assert plan.returncode == 0, plan.stderr[-3000:]
     counts = job_counts(plan.stdout)
-    # tiny-b step0: 3 layers re-extracted, retrained, relabelled; tiny-b step16 layer 2 and
-    # tiny-a step4 layer 1 relabelled; the SAE of tiny-a step16 layer 0 retrained and relabelled.
+    # Jobs are per checkpoint: tiny-b step0 re-extracted, its SAEs retrained and relabelled;
+    # tiny-b step16 and tiny-a step4 relabelled; tiny-a step16's SAEs retrained and relabelled.
     assert counts["extract_activations"] == 1
-    assert counts["train_sae"] == 3 + 1
-    assert counts["autointerp"] == 3 + 1 + 1 + 1
+    assert counts["train_sae_tiny_a"] == counts["train_sae_tiny_b"] == 1
+    assert counts["autointerp_tiny_a"] == counts["autointerp_tiny_b"] == 2
     for path in (str(verify.relative_to(work)), "results/labels/tiny-a/step4/layer1.json"):
         assert path in plan.stdout
 
