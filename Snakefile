@@ -103,6 +103,7 @@ localrules:
     figure,
     micro_training_table,
     seed_tables,
+    seed_figure,
 
 
 # Teacher calibration takes seconds with the offline or a served teacher; an in-process vLLM

@@ -293,6 +293,7 @@ def get_all_targets():
         targets.append(MICRO_TRAINING)
     if any(s.seed is not None for s in SCALES.values()):
         targets += [table_file("seeds"), table_file("emergence")]
+        targets += [FIGURE.format(figure="seeds", ext=ext) for ext in ("png", "pdf")]
     # Teacher calibration (rules/autointerp.smk): can the teacher see each domain at all?
     targets.append(TEACHER_CALIBRATION)
     return targets

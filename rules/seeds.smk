@@ -22,3 +22,23 @@ rule seed_tables:
         ci=config["analysis"]["ci"],
     script:
         "../workflow/scripts/seed_tables.py"
+
+
+rule seed_figure:
+    input:
+        table_file("seeds"),
+    output:
+        png=report(
+            FIGURE.format(figure="seeds", ext="png"),
+            caption="../report/table_seeds.rst",
+            category="Figures",
+        ),
+        pdf=FIGURE.format(figure="seeds", ext="pdf"),
+    log:
+        "results/logs/figures/seeds.log",
+    conda:
+        "../envs/analysis.yaml"
+    params:
+        measure=config["analysis"]["measure"],
+    script:
+        "../workflow/scripts/seed_figure.py"

@@ -57,3 +57,50 @@ def test_emergence_step_is_the_first_checkpoint_at_the_level() -> None:
     assert (spread["n_seeds"], spread["n_reached"]) == (3, 3)
     assert (spread["first"], spread["median"], spread["last"]) == (100, 1000.0, 1000)
     assert emergence_spread(never).row(0, named=True)["n_reached"] == 0
+
+
+def test_the_seed_figure_draws_a_band_per_domain_and_family() -> None:
+    from matplotlib.collections import PolyCollection
+
+    from emergence.figures.seeds import seeds_figure
+
+    summary = pl.concat([seed_summary(activation(), RUNS, m) for m in ("pct",)])
+    fig = seeds_figure(summary, measure="pct")
+    (ax,) = [a for a in fig.axes if a.get_title()]
+    assert ax.get_title().startswith("m: 3 seeds")
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 1  # one domain, one band from the lowest to the highest seed
+    assert seeds_figure(summary.clear(), measure="pct").axes[0].texts  # "no data", not a crash
+
+
+@pytest.mark.slow
+def test_a_seeded_micro_model_gets_seed_tables_and_figure(tmp_path) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "tests/data/tiny.yaml").read_text()
+    text = text.replace("checkpoints: [0, 4, 16]", "checkpoints: [0, 16]")
+    text = text.replace(
+        "  tiny-a: {source: micro, hidden_size: 16, num_layers: 1, num_heads: 2}\n"
+        "  tiny-b: {source: micro, hidden_size: 32, num_layers: 2, num_heads: 4}\n",
+        "  tiny: {source: micro, hidden_size: 16, num_layers: 1, num_heads: 2, seeds: [0, 1]}\n",
+    )
+    config = tmp_path / "seeds.yaml"
+    config.write_text(text)
+    command = [sys.executable, "-m", "snakemake", "-s", str(root / "Snakefile"), "--cores", "2"]
+    command += ["-d", str(tmp_path / "work"), "--configfile", str(config)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    tables = tmp_path / "work/results/tables"
+    summary = pl.read_csv(tables / "seeds.csv")
+    assert set(summary["family"]) == {"tiny"} and set(summary["n_seeds"]) == {2}
+    # The summary's mean is the mean of the two runs' rows in the activation table.
+    act = pl.read_csv(tables / "activation.csv").filter(protocol="per_point", step=16, layer=1)
+    mean = act.group_by("domain").agg(pl.col("pct").mean()).sort("domain")
+    ours = summary.filter(measure="pct", protocol="per_point", step=16, layer=1).sort("domain")
+    assert ours["mean"].to_list() == pytest.approx(mean["pct"].to_list())
+    emergence = pl.read_csv(tables / "emergence.csv")
+    assert set(emergence["scale"]) == {"tiny-seed0", "tiny-seed1"}
+    assert (tmp_path / "work/results/figures/seeds.png").stat().st_size > 0

@@ -29,7 +29,14 @@ STAGE_RULES = {
     "label embeddings": ("embed_labels",),
     "matching (per layer)": ("match",),
     "concepts": ("concepts",),
-    "tables and figures": ("tables", "figure", "all", "micro_training_table", "seed_tables"),
+    "tables and figures": (
+        "tables",
+        "figure",
+        "all",
+        "micro_training_table",
+        "seed_tables",
+        "seed_figure",
+    ),
 }
 
 
