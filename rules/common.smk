@@ -157,19 +157,25 @@ def teacher_rules():
     return {per_scale_rule("autointerp", s) for s in SCALES} | {"teacher_calibration"}
 
 
-def autointerp_inputs(scale):
-    """What labelling every layer of one checkpoint of ``scale`` reads ({ckpt} a wildcard)."""
-    inputs = {
-        "sae": layer_files(scale, SAE),
-        "activations": point_file(scale, ACTIVATIONS),
-        "samples": SAMPLES,
-    }
+def teacher_inputs():
+    """What building the configured teacher reads: the probe texts, and the embedding teacher's
+    text embeddings or the vLLM teacher's pre-fetched weights (compute nodes read the cache).
+    """
+    inputs = {"samples": SAMPLES}
     if config["teacher"]["backend"] == "embedding":
         inputs["store"] = TEXT_EMBEDDINGS
     if config["teacher"]["backend"] == "vllm":
-        # The teacher's weights, like the models', come from the cache on compute nodes.
         inputs["teacher"] = PREFETCH_HUB.format(aux="teacher")
     return inputs
+
+
+def autointerp_inputs(scale):
+    """What labelling every layer of one checkpoint of ``scale`` reads ({ckpt} a wildcard)."""
+    return {
+        "sae": layer_files(scale, SAE),
+        "activations": point_file(scale, ACTIVATIONS),
+        **teacher_inputs(),
+    }
 
 
 def autointerp_runtime(scale):
@@ -271,10 +277,6 @@ def get_model_dir_inputs():
     ]
 
 
-FIGURES = list(FIGURE_NAMES)
-TABLES = list(TABLE_NAMES)
-
-
 def get_all_targets():
     # Every file a user or the report reads, not only the last ones: Snakemake rebuilds a
     # missing file only when a target needs it, and a present figure does not need its table.
@@ -286,8 +288,12 @@ def get_all_targets():
         *grid_files(LABELS),
         *grid_files(VERIFY),
         *grid_files(MATCHES),
-        *[table_file(t) for t in TABLES],
-        *[FIGURE.format(figure=f, ext=ext) for f in FIGURES for ext in ("png", "pdf")],
+        *[table_file(t) for t in TABLE_NAMES],
+        *[
+            FIGURE.format(figure=f, ext=ext)
+            for f in FIGURE_NAMES
+            for ext in ("png", "pdf")
+        ],
     ]
     if scales_with("micro"):
         targets.append(MICRO_TRAINING)
@@ -303,19 +309,19 @@ def summary_message():
     """What a finished run produced and where, for the last lines of the terminal."""
     lines = [
         "emergence: done.",
-        "  probe texts   results/data/samples.parquet",
-        "  activations   results/activations/{scale}/{ckpt}.safetensors",
-        "  SAEs          results/sae/{scale}/{ckpt}/layer{layer}.safetensors (+ .json metrics)",
-        "  labels        results/labels/{scale}/{ckpt}/layer{layer}.json",
-        "  verification  results/verify/{scale}/{ckpt}/layer{layer}.csv",
-        "  matches       results/matches/{scale}/{ckpt}/layer{layer}.csv",
-        "  tables        results/tables/activation.csv, alignment.csv, granularity.csv, ceilings.csv",
-        "  figures       results/figures/*.png (and .pdf)",
+        f"  probe texts   {SAMPLES}",
+        f"  activations   {ACTIVATIONS}",
+        f"  SAEs          {SAE} (+ .json metrics)",
+        f"  labels        {LABELS}",
+        f"  verification  {VERIFY}",
+        f"  matches       {MATCHES}",
+        f"  tables        {', '.join(table_file(t) for t in TABLE_NAMES)}",
+        f"  figures       {FIGURE.format(figure='*', ext='png')} (and .pdf)",
         "  report        snakemake --report results/report.html (make demo writes it)",
         "  logs          results/logs/",
     ]
     if scales_with("micro"):
-        lines.insert(2, "  micro losses  results/tables/micro_training.csv")
+        lines.insert(2, f"  micro losses  {MICRO_TRAINING}")
     lines += teacher_calibration_lines()
     return "\n".join(lines)
 
@@ -343,11 +349,5 @@ def teacher_calibration_lines():
 
 
 def get_calibration_input(wildcards):
-    """The autointerp job's inputs without the SAE and activations, plus the matching encoder."""
-    inputs = {"samples": SAMPLES}
-    if config["teacher"]["backend"] == "embedding":
-        inputs["store"] = TEXT_EMBEDDINGS
-    if config["teacher"]["backend"] == "vllm":
-        inputs["teacher"] = PREFETCH_HUB.format(aux="teacher")
-    inputs["encoder"] = get_matching_encoder_input()
-    return inputs
+    """The teacher's inputs, plus the matching encoder (oracle labels are matched too)."""
+    return {**teacher_inputs(), "encoder": get_matching_encoder_input()}

@@ -21,7 +21,7 @@ rule figure:
     log:
         "results/logs/figures/{figure}.log",
     wildcard_constraints:
-        figure="|".join(FIGURES),
+        figure="|".join(FIGURE_NAMES),
     conda:
         "../envs/analysis.yaml"
     params:
