@@ -26,7 +26,7 @@ from emergence.analysis.plan import (  # noqa: E402
 from emergence.autointerp.factory import answer_settings  # noqa: E402
 from emergence.config import read_config_file, validate_config  # noqa: E402
 from emergence.grid import scales as resolve_scales  # noqa: E402
-from emergence.grid import seed_runs  # noqa: E402
+from emergence.grid import first_runs, seed_runs  # noqa: E402
 from emergence.outputs import FIGURE_NAMES, TABLE_NAMES  # noqa: E402
 
 # A --configfile replaces the demo config instead of being merged into it. The demo config is

@@ -89,7 +89,15 @@ def cpu_seconds() -> float:
 def train_and_probe(args: argparse.Namespace) -> list[dict]:
     config = yaml.safe_load(Path(args.config).read_text())
     micro = {"weight_decay": 0.01, **config["micro"]}
-    for key in ("paragraphs", "batch_size", "lr", "seq_len", "warmup_steps", "weight_decay"):
+    for key in (
+        "paragraphs",
+        "batch_size",
+        "lr",
+        "seq_len",
+        "warmup_steps",
+        "weight_decay",
+        "vocab_size",
+    ):
         if getattr(args, key) is not None:
             micro[key] = getattr(args, key)
     checkpoints = list(config["checkpoints"])
@@ -108,7 +116,9 @@ def train_and_probe(args: argparse.Namespace) -> list[dict]:
     print(f"corpus + tokenizer: {time.perf_counter() - start:.1f} s", flush=True)
     shared = shared_ngrams(train, domains)
     print(f"{len(shared)} probe 6-grams also in the training text: {sorted(shared)}", flush=True)
-    settings = MicroConfig(**{**micro, "seed": seed})
+    settings = MicroConfig(
+        **{**micro, "seed": seed if args.train_seed is None else args.train_seed}
+    )
     torch.set_num_threads(1)
     rows = []
     for scale in args.scales:
@@ -172,6 +182,9 @@ def main() -> None:
     parser.add_argument("--config", default="config/config.yaml")
     parser.add_argument("--scales", nargs="+", default=["micro-s", "micro-m", "micro-l"])
     parser.add_argument("--steps", type=int, help="final step (replaces the last checkpoint)")
+    parser.add_argument(
+        "--train-seed", type=int, help="seed of initialisation and batches (corpus and split stay)"
+    )
     for key, kind in [
         ("paragraphs", int),
         ("batch_size", int),
@@ -179,6 +192,7 @@ def main() -> None:
         ("seq_len", int),
         ("warmup_steps", int),
         ("weight_decay", float),
+        ("vocab_size", int),
         ("hidden_size", int),
         ("num_layers", int),
         ("num_heads", int),

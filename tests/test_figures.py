@@ -267,6 +267,19 @@ def test_read_tables_types_header_only_csv(tables: Tables, tmp_path: Path) -> No
     assert set(RESULT_SCHEMAS) == set(Tables._fields[:5])
 
 
+def test_read_tables_keeps_only_the_runs_asked_for(tables: Tables, tmp_path: Path) -> None:
+    paths = []
+    for name, df in zip(Tables._fields[:5], tables[:5], strict=True):
+        path = tmp_path / f"{name}.csv"
+        df.write_csv(path)
+        paths.append(path)
+    read = read_tables(*paths, scales=["tiny", "base"])
+    for name, df in zip(Tables._fields[:5], read[:5], strict=True):
+        full = getattr(tables, name)
+        assert set(df["scale"]) == {"tiny", "base"}, name
+        assert len(df) == len(full.filter(pl.col("scale") != "small")), name
+
+
 def test_save_figure_leaves_no_temporary_file_on_failure(
     tables: Tables, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from emergence.config import ConfigError, load_config, validate_config
-from emergence.grid import parse_step, scales, seed_runs
+from emergence.grid import first_runs, parse_step, scales, seed_runs
 from emergence.hub import OfflineError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,6 +67,8 @@ def test_a_seeded_model_becomes_one_scale_per_seed_of_one_family() -> None:
     assert grid["p-seed2"].spec["repo"] == "EleutherAI/pythia-160m-seed2"
     assert "seeds" not in grid["p-seed2"].spec
     assert seed_runs(grid) == {"p-seed1": ("p", 1), "p-seed2": ("p", 2), "m": ("m", None)}
+    # The figures of single runs draw every model once: a family by its first listed seed.
+    assert first_runs(grid) == ["p-seed1", "m"]
 
 
 def test_seeds_need_the_seed_in_a_repo_or_path() -> None:

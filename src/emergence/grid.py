@@ -124,6 +124,22 @@ def seed_runs(grid: dict[str, Scale]) -> dict[str, tuple[str, int | None]]:
     return {name: (s.family or name, s.seed) for name, s in grid.items()}
 
 
+def first_runs(grid: dict[str, Scale]) -> list[str]:
+    """Every model once: a model trained once, and the first listed seed of a seeded family.
+
+    These are the runs the time, space, scale and per-run figures draw; the spread over a
+    family's seeds has its own table and figure.
+    """
+    seen: set[str] = set()
+    out = []
+    for name, scale in grid.items():
+        family = scale.family or name
+        if family not in seen:
+            seen.add(family)
+            out.append(name)
+    return out
+
+
 def _scale(
     config: dict[str, Any], name: str, spec: dict[str, Any], family: str | None, seed: int | None
 ) -> Scale:

@@ -13,6 +13,7 @@ tables = read_tables(
     sm.input.ceilings,
     # The teacher's calibration, where the workflow provides it: domains it cannot see are marked.
     calibration=getattr(sm.input, "calibration", None),
+    scales=sm.params.scales,
 )
 settings = Settings(measure=sm.params.measure, f1_threshold=sm.params.f1_threshold)
 name = sm.wildcards.figure

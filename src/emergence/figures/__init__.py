@@ -8,7 +8,7 @@ workflow to functions of the result ``Tables``; ``save_figure`` writes the PNG a
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -90,8 +90,13 @@ def read_tables(
     verification: str | os.PathLike[str],
     ceilings: str | os.PathLike[str],
     calibration: str | os.PathLike[str] | None = None,
+    scales: Collection[str] | None = None,
 ) -> Tables:
-    """Read the result tables with the column types of their schemas."""
+    """Read the result tables with the column types of their schemas.
+
+    With ``scales``, only those runs' rows are kept (a seeded family is drawn by one of its
+    runs; its seed spread is figures.seeds').
+    """
     paths = {
         "activation": activation,
         "alignment": alignment,
@@ -99,8 +104,12 @@ def read_tables(
         "verification": verification,
         "ceilings": ceilings,
     }
+    tables = {name: read_result(path, name) for name, path in paths.items()}
+    if scales is not None:
+        keep = pl.col("scale").is_in(list(scales))
+        tables = {name: table.filter(keep) for name, table in tables.items()}
     return Tables(
-        **{name: read_result(path, name) for name, path in paths.items()},
+        **tables,
         calibration=read_calibration(calibration) if calibration is not None else None,
     )
 
