@@ -8,6 +8,9 @@ Two modes:
 
 * ``--activations DIR --samples FILE``: probe activations a demo already extracted
   (``DIR/{scale}/step{N}.safetensors``), e.g. the baseline demo's.
+* ``--bag-of-words``: what the training words alone say about a probe's domain (tf-idf
+  logistic regression trained on the corpus, scored on the eval probes): the ceiling a micro
+  model could learn from its text.
 * ``--train``: generate the micro corpus, train the tokenizer and the models of a config with
   the library (``emergence.micro``), extract with ``emergence.extract`` and probe. Lever flags
   override single values of the config's ``micro`` section or the models, one at a time.
@@ -33,6 +36,7 @@ import polars as pl
 import torch
 import yaml
 from safetensors.numpy import load_file
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -68,6 +72,31 @@ def probe_saved(folder: Path, samples: pl.DataFrame) -> list[dict]:
             acc = probe_accuracy(tensors[f"layer{last}"][order], by_id)
             rows.append(dict(scale=scale_dir.name, step=int(path.stem[4:]), layer=last, acc=acc))
     return rows
+
+
+def bag_of_words(config_path: str) -> dict[str, float]:
+    """What the training words alone say: eval-probe accuracy of a tf-idf logistic regression
+    trained on the corpus' training paragraphs, and on the hand-written sentences alone."""
+    config = yaml.safe_load(Path(config_path).read_text())
+    domains = bundled_domains()
+    micro = config["micro"]
+    train, _ = build_corpus(domains, micro["paragraphs"], micro["heldout_fraction"], config["seed"])
+    samples = split_samples(
+        bundled_texts(), seed=config["seed"], eval_fraction=config["samples"]["eval_fraction"]
+    ).filter(pl.col("split") == "eval")
+    sentences = [(s, key) for key, d in domains.items() for s in d.sentences]
+    out = {}
+    for name, pairs in (
+        ("paragraphs", [(p.text, p.domain) for p in train]),
+        ("sentences", sentences),
+    ):
+        texts, labels = zip(*pairs, strict=True)
+        vectorizer = TfidfVectorizer(sublinear_tf=True)
+        clf = LogisticRegression(max_iter=3000, C=10.0)
+        clf.fit(vectorizer.fit_transform(texts), labels)
+        predicted = clf.predict(vectorizer.transform(samples["text"].to_list()))
+        out[name] = round(float((predicted == samples["domain"].to_numpy()).mean()), 3)
+    return out
 
 
 def shared_ngrams(train: list, domains: dict, n: int = 6) -> set[tuple[str, ...]]:
@@ -116,6 +145,8 @@ def train_and_probe(args: argparse.Namespace) -> list[dict]:
     print(f"corpus + tokenizer: {time.perf_counter() - start:.1f} s", flush=True)
     shared = shared_ngrams(train, domains)
     print(f"{len(shared)} probe 6-grams also in the training text: {sorted(shared)}", flush=True)
+    if args.untied:
+        micro["tie_embeddings"] = False
     settings = MicroConfig(
         **{**micro, "seed": seed if args.train_seed is None else args.train_seed}
     )
@@ -179,9 +210,15 @@ def main() -> None:
     parser.add_argument("--activations", type=Path)
     parser.add_argument("--samples", type=Path)
     parser.add_argument("--train", action="store_true")
+    parser.add_argument(
+        "--bag-of-words", action="store_true", help="the tf-idf ceiling of the corpus' words"
+    )
     parser.add_argument("--config", default="config/config.yaml")
     parser.add_argument("--scales", nargs="+", default=["micro-s", "micro-m", "micro-l"])
     parser.add_argument("--steps", type=int, help="final step (replaces the last checkpoint)")
+    parser.add_argument(
+        "--untied", action="store_true", help="a separate output layer (Pythia's; before session 4)"
+    )
     parser.add_argument(
         "--train-seed", type=int, help="seed of initialisation and batches (corpus and split stay)"
     )
@@ -203,6 +240,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.corpus_kwargs = json.loads(args.corpus)
+    if args.bag_of_words:
+        print(bag_of_words(args.config))
+        return
     if args.activations is not None:
         rows = probe_saved(args.activations, pl.read_parquet(args.samples))
     elif args.train:

@@ -35,7 +35,7 @@ def demo() -> dict:
 
 def test_shipped_configs_validate_and_get_defaults():
     config = load_config(DEMO)
-    assert config["micro"]["vocab_size"] == 2048
+    assert config["micro"]["vocab_size"] == 4096
     assert config["extraction"]["layers"] == "all"
     paper = load_config(PAPER)
     grid = scales(paper)

@@ -75,6 +75,9 @@ def test_training_saves_loadable_checkpoints_and_learns(tmp_path, tiny_tokenizer
         assert model.config.num_hidden_layers == 1
         assert AutoTokenizer.from_pretrained(folder).eos_token == "<|endoftext|>"
     assert result.n_params == sum(p.numel() for p in model.parameters())
+    # The output layer is the input embedding (tie_embeddings, the default), after reloading too.
+    out_w, in_w = model.get_output_embeddings().weight, model.get_input_embeddings().weight
+    assert out_w.data_ptr() == in_w.data_ptr()
     # Checkpoints differ: training moved the weights.
     w0 = load_file(tmp_path / "m" / "step0" / "model.safetensors")
     w40 = load_file(tmp_path / "m" / "step40" / "model.safetensors")
@@ -82,6 +85,20 @@ def test_training_saves_loadable_checkpoints_and_learns(tmp_path, tiny_tokenizer
     config = json.loads((tmp_path / "m" / "step0" / "config.json").read_text())
     rotary = config.get("rotary_pct") or config["rope_parameters"]["partial_rotary_factor"]
     assert config["use_parallel_residual"] and rotary == 0.25
+
+
+def test_untied_embeddings_keep_a_separate_output_layer(tmp_path, tiny_tokenizer):
+    train, held = corpus()
+    texts, held_texts = [p.text for p in train], [p.text for p in held]
+    untied_settings = MicroConfig(**{**SETTINGS.__dict__, "tie_embeddings": False})
+    tied = train_micro_model(SPEC, SETTINGS, tiny_tokenizer, texts, held_texts, [2], tmp_path / "t")
+    untied = train_micro_model(
+        SPEC, untied_settings, tiny_tokenizer, texts, held_texts, [2], tmp_path / "u"
+    )
+    assert untied.n_params - tied.n_params == len(tiny_tokenizer) * SPEC.hidden_size
+    model = AutoModelForCausalLM.from_pretrained(tmp_path / "u" / "step2")
+    out_w, in_w = model.get_output_embeddings().weight, model.get_input_embeddings().weight
+    assert out_w.shape == in_w.shape and not torch.equal(out_w, in_w)
 
 
 def test_training_is_deterministic_on_cpu(tmp_path, tiny_tokenizer):

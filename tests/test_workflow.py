@@ -56,6 +56,14 @@ def clone(tiny_run: tuple[Path, subprocess.CompletedProcess], to: Path) -> Path:
     [
         ("config/config.yaml", 3 * 7, ["results/activations/micro-l/step1000.safetensors"]),
         (
+            "config/config.yaml config/examples/demo-seeds.yaml",
+            5 * 7,
+            [
+                "results/activations/micro-m-seed2/step1000.safetensors",
+                "results/figures/seeds.png",
+            ],
+        ),
+        (
             "config/paper.yaml",
             10 * 25,
             [
@@ -69,7 +77,7 @@ def clone(tiny_run: tuple[Path, subprocess.CompletedProcess], to: Path) -> Path:
 def test_dry_run_lists_extraction_over_every_scale_and_checkpoint(
     configfile, n_points, expected, tmp_path
 ):
-    result = snakemake("-n", "--cores", "1", "--configfile", configfile, workdir=tmp_path)
+    result = snakemake("-n", "--cores", "1", "--configfile", *configfile.split(), workdir=tmp_path)
     assert result.returncode == 0, result.stderr
     counts = job_counts(result.stdout)
     assert counts["extract_activations"] == n_points

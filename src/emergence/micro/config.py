@@ -37,6 +37,9 @@ class MicroConfig:
     """Linear warmup steps."""
     weight_decay: NonNegativeFloat = 0.01
     """AdamW weight decay."""
+    tie_embeddings: bool = True
+    """Share the input embedding with the output layer (Pythia does not). A rare domain word
+    then learns its embedding each time it is predicted, not only when it is read."""
     seed: NonNegativeInt = 0
     """Seeds the corpus, initialisation and batch sampling."""
 

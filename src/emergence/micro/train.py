@@ -52,9 +52,13 @@ class TrainResult(NamedTuple):
 
 
 def neox_config(
-    spec: MicroModelSpec, vocab_size: int, tokenizer: PreTrainedTokenizerFast
+    spec: MicroModelSpec,
+    vocab_size: int,
+    tokenizer: PreTrainedTokenizerFast,
+    tie_embeddings: bool = False,
 ) -> GPTNeoXConfig:
-    """Pythia's architecture (parallel residual, partial rotary) at a micro size."""
+    """Pythia's architecture (parallel residual, partial rotary) at a micro size; with
+    ``tie_embeddings`` the output layer is the input embedding."""
     return GPTNeoXConfig(
         vocab_size=vocab_size,
         hidden_size=spec.hidden_size,
@@ -64,7 +68,7 @@ def neox_config(
         max_position_embeddings=2048,
         rotary_pct=0.25,
         use_parallel_residual=True,
-        tie_word_embeddings=False,
+        tie_word_embeddings=tie_embeddings,
         hidden_dropout=0.0,
         attention_dropout=0.0,
         bos_token_id=tokenizer.eos_token_id,
@@ -120,7 +124,7 @@ def train_micro_model(
     save_at = sorted(set(save_steps))
     torch.manual_seed(settings.seed)
     gen = torch.Generator().manual_seed(settings.seed)
-    config = neox_config(spec, len(tokenizer), tokenizer)
+    config = neox_config(spec, len(tokenizer), tokenizer, settings.tie_embeddings)
     model = GPTNeoXForCausalLM(config)
     model.train()
     train_stream = token_stream(tokenizer, train_texts)
