@@ -20,7 +20,7 @@ for folder in map(Path, sm.input):
             pl.all(),
         )
     )
-table = pl.concat(frames).sort("params", "step")
+table = pl.concat(frames).sort("params", "scale", "step")
 with atomic_path(sm.output[0]) as tmp:
     table.write_csv(tmp, float_precision=4)
 log.info("micro suite losses:\n%s", table)
