@@ -10,34 +10,29 @@ checked against any run.
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import polars as pl
 
 
-def first_runs(scales: list[str]) -> list[str]:
-    """Every model once, as the figures draw it: a seeded family (``{name}-seed{N}``) by its
+def first_runs(scales: list[str], tables: Path) -> list[str]:
+    """Every model once, as the figures draw it: a seeded family (rows of emergence.csv) by its
     lowest seed."""
-    lowest: dict[str, tuple[int, str]] = {}
-    out = []
-    for scale in scales:
-        seeded = re.fullmatch(r"(.+)-seed(\d+)", scale)
-        if seeded is None:
-            out.append(scale)
-            continue
-        family, seed = seeded[1], int(seeded[2])
-        if family not in lowest or seed < lowest[family][0]:
-            lowest[family] = (seed, scale)
-    return [s for s in scales if s in out or s in {v[1] for v in lowest.values()}]
+    emergence = tables / "emergence.csv"
+    if not emergence.exists():
+        return scales
+    runs = pl.read_csv(emergence).select("family", "scale", "seed").unique()
+    others = set(runs.filter(pl.col("seed") != pl.col("seed").min().over("family"))["scale"])
+    return [s for s in scales if s not in others]
 
 
 def main(tables: Path) -> None:
     act = pl.read_csv(tables / "activation.csv")
     ceil = pl.read_csv(tables / "ceilings.csv")
     last = act.group_by("scale").agg(pl.col("layer").max().alias("last"), pl.col("step").max())
-    scales = first_runs(act.select("scale", "params").unique().sort("params")["scale"].to_list())
+    scales = act.select("scale", "params").unique().sort("params")["scale"].to_list()
+    scales = first_runs(scales, tables)
 
     print("## Per-point, last layer: max / mean adjusted over domains (hit % in brackets)")
     for scale in scales:

@@ -27,7 +27,7 @@ rule figure:
     params:
         f1_threshold=config["autointerp"]["f1_threshold"],
         measure=config["analysis"]["measure"],
-        # A seeded family is drawn by its first seed here; seeds.png draws its spread.
+        # A seeded family is drawn by its lowest seed here; seeds.png draws its spread.
         scales=first_runs(SCALES),
     script:
         "../workflow/scripts/figure.py"

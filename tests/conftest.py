@@ -36,7 +36,9 @@ def tiny_tokenizer():
 def tiny_model_dir(tmp_path_factory, tiny_tokenizer) -> Path:
     """A randomly initialised 2-block GPT-NeoX (Pythia's architecture) saved in HF format."""
     torch.manual_seed(0)
-    config = neox_config(MicroModelSpec(32, 2, 4), len(tiny_tokenizer), tiny_tokenizer)
+    config = neox_config(
+        MicroModelSpec(32, 2, 4), len(tiny_tokenizer), tiny_tokenizer, tie_embeddings=False
+    )
     model = GPTNeoXForCausalLM(config)
     # Random init leaves LayerNorms at identity; perturb them so the final norm is not a no-op.
     with torch.no_grad():

@@ -57,17 +57,17 @@ def test_a_seeded_model_becomes_one_scale_per_seed_of_one_family() -> None:
                     "source": "hf",
                     "repo": "EleutherAI/pythia-160m-seed{seed}",
                     "num_layers": 12,
-                    "seeds": [1, 2],
+                    "seeds": [2, 1],
                 },
                 "m": {"source": "micro", "num_layers": 2},
             }
         )
     )
-    assert list(grid) == ["p-seed1", "p-seed2", "m"]
+    assert list(grid) == ["p-seed2", "p-seed1", "m"]
     assert grid["p-seed2"].spec["repo"] == "EleutherAI/pythia-160m-seed2"
     assert "seeds" not in grid["p-seed2"].spec
     assert seed_runs(grid) == {"p-seed1": ("p", 1), "p-seed2": ("p", 2), "m": ("m", None)}
-    # The figures of single runs draw every model once: a family by its first listed seed.
+    # The figures of single runs draw every model once: a family by its lowest seed.
     assert first_runs(grid) == ["p-seed1", "m"]
 
 

@@ -125,19 +125,17 @@ def seed_runs(grid: dict[str, Scale]) -> dict[str, tuple[str, int | None]]:
 
 
 def first_runs(grid: dict[str, Scale]) -> list[str]:
-    """Every model once: a model trained once, and the first listed seed of a seeded family.
+    """Every model once: a model trained once, and the lowest seed of a seeded family.
 
     These are the runs the time, space, scale and per-run figures draw; the spread over a
     family's seeds has its own table and figure.
     """
-    seen: set[str] = set()
-    out = []
+    lowest: dict[str, str] = {}
     for name, scale in grid.items():
         family = scale.family or name
-        if family not in seen:
-            seen.add(family)
-            out.append(name)
-    return out
+        if family not in lowest or (scale.seed or 0) < (grid[lowest[family]].seed or 0):
+            lowest[family] = name
+    return [name for name in grid if name in lowest.values()]
 
 
 def _scale(

@@ -55,7 +55,7 @@ def neox_config(
     spec: MicroModelSpec,
     vocab_size: int,
     tokenizer: PreTrainedTokenizerFast,
-    tie_embeddings: bool = False,
+    tie_embeddings: bool,
 ) -> GPTNeoXConfig:
     """Pythia's architecture (parallel residual, partial rotary) at a micro size; with
     ``tie_embeddings`` the output layer is the input embedding."""
