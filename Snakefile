@@ -99,6 +99,7 @@ localrules:
     all,
     samples,
     embed_texts,
+    embed_vocabulary,
     tables,
     figure,
     micro_training_table,

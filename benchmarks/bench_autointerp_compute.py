@@ -19,9 +19,9 @@ import polars as pl
 import yaml
 
 from emergence.autointerp import AutoInterpConfig, autointerp
+from emergence.autointerp.codes import codes_by_split
 from emergence.autointerp.embedding_store import read_store
 from emergence.autointerp.factory import make_teacher
-from emergence.autointerp.io import codes_by_split
 from emergence.sae import load_sae, read_layer
 
 

@@ -66,8 +66,8 @@ import polars as pl
 
 from emergence.activations import read_layer
 from emergence.autointerp import AnswerCache, AutoInterpConfig, ChatTeacher, autointerp
+from emergence.autointerp.codes import codes_by_split
 from emergence.autointerp.examples import Activity
-from emergence.autointerp.io import codes_by_split
 from emergence.autointerp.prompts import load_template
 from emergence.autointerp.teacher import ChatRequest, Completion
 from emergence.sae import load_sae

@@ -21,8 +21,8 @@ import numpy as np
 import polars as pl
 import yaml
 
+from emergence.autointerp.codes import codes_by_split
 from emergence.autointerp.config import AutoInterpConfig
-from emergence.autointerp.io import codes_by_split
 from emergence.autointerp.metrics import balanced_f1
 from emergence.matching import read_matches
 from emergence.sae import load_sae, read_layer

@@ -11,6 +11,7 @@ SAE_METRICS = "results/sae/{scale}/{ckpt}/layer{layer}.json"
 LABELS = "results/labels/{scale}/{ckpt}/layer{layer}.json"
 VERIFY = "results/verify/{scale}/{ckpt}/layer{layer}.csv"
 LABEL_EMBEDDINGS = "results/matches/embeddings/{scale}/{ckpt}.safetensors"
+VOCABULARY_EMBEDDINGS = "results/matches/embeddings/vocabulary.safetensors"
 MATCHES = "results/matches/{scale}/{ckpt}/layer{layer}.csv"
 TEXT_EMBEDDINGS = "results/autointerp/text_embeddings.safetensors"
 TEACHER_CACHE = "results/cache/teacher"
@@ -210,6 +211,19 @@ def get_checkpoint_labels(wildcards):
     ]
 
 
+def labels_from_vocabulary():
+    """Whether every label is a phrase of the teacher's vocabulary (the embedding teacher): then
+    one run-wide job embeds the phrases for matching, not one job per checkpoint."""
+    return config["teacher"]["backend"] == "embedding"
+
+
+def get_label_embeddings(wildcards):
+    """The embeddings that matching one (scale, ckpt) reads (see rules/matching.smk)."""
+    if labels_from_vocabulary():
+        return VOCABULARY_EMBEDDINGS
+    return LABEL_EMBEDDINGS.format(scale=wildcards.scale, ckpt=wildcards.ckpt)
+
+
 def get_matching_encoder_input():
     matcher = PREFETCH_HUB.format(aux="matcher")
     return [matcher] if "matcher" in get_hub_models() else []
@@ -349,5 +363,8 @@ def teacher_calibration_lines():
 
 
 def get_calibration_input(wildcards):
-    """The teacher's inputs, plus the matching encoder (oracle labels are matched too)."""
+    """The teacher's inputs, plus what matching the oracle labels reads: the stored vocabulary
+    embeddings, or the matching encoder itself."""
+    if labels_from_vocabulary():
+        return {**teacher_inputs(), "phrases": VOCABULARY_EMBEDDINGS}
     return {**teacher_inputs(), "encoder": get_matching_encoder_input()}

@@ -1,9 +1,35 @@
-# Concept matching: the labels of a checkpoint and the domain names are embedded once per
-# (scale, ckpt); each grid point then compares its interpretable latents' labels with the
-# domains (cosine >= tau), so changing tau re-runs only the cheap per-point step and what
-# depends on it. Per checkpoint rather than once per run: a run-wide job would depend on every
-# label of the grid, and every matching job on it, which makes Snakemake's DAG (and its SLURM
-# groups: a checkpoint's embedding, matching and concepts jobs are one SLURM job) slow to build.
+# Concept matching: labels and domain names are embedded ahead of matching; each grid point then
+# compares its interpretable latents' labels with the domains (cosine >= tau), so changing tau
+# re-runs only the cheap per-point step and what depends on it.
+# With the embedding teacher every label is a phrase of its vocabulary: one job embeds the
+# vocabulary for the whole run, and no checkpoint loads the encoder (seconds of imports each).
+# Other teachers write free-form labels, embedded per (scale, ckpt). Per checkpoint rather than
+# once per run: a run-wide job would depend on every label of the grid, and every matching job on
+# it, which makes Snakemake's DAG (and its SLURM groups: a checkpoint's embedding, matching and
+# concepts jobs are one SLURM job) slow to build.
+
+
+rule embed_vocabulary:
+    input:
+        samples=SAMPLES,
+        # A user's vocabulary file (teacher.vocabulary): editing it re-embeds the phrases.
+        vocabulary=config["teacher"].get("vocabulary") or [],
+        encoder=get_matching_encoder_input(),
+    output:
+        VOCABULARY_EMBEDDINGS,
+    log:
+        "results/logs/matching/embeddings/vocabulary.log",
+    conda:
+        "../envs/analysis.yaml"
+    threads: 2
+    params:
+        matching={
+            k: v for k, v in config["matching"].items() if k not in ("tau", "rule")
+        },
+        teacher=answer_settings(config["teacher"]),
+        cache_dir=config["cache_dir"],
+    script:
+        "../workflow/scripts/embed_vocabulary.py"
 
 
 rule embed_labels:
@@ -32,7 +58,7 @@ rule match:
         samples=SAMPLES,
         labels=LABELS,
         verify=VERIFY,
-        embeddings=LABEL_EMBEDDINGS,
+        embeddings=get_label_embeddings,
     output:
         MATCHES,
     log:

@@ -18,8 +18,8 @@ from emergence.autointerp import (
     VerifyRequest,
     autointerp,
 )
+from emergence.autointerp.codes import codes_by_split
 from emergence.autointerp.io import (
-    codes_by_split,
     read_labels,
     read_verification,
     write_labels,

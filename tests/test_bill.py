@@ -26,7 +26,7 @@ STAGE_RULES = {
     "SAEs (every layer of a checkpoint)": ("train_sae_",),
     "AutoInterp (one teacher per checkpoint)": ("autointerp_", "embed_texts"),
     "teacher calibration": ("teacher_calibration",),
-    "label embeddings": ("embed_labels",),
+    "label embeddings": ("embed_labels", "embed_vocabulary"),
     "matching (per layer)": ("match",),
     "concepts": ("concepts",),
     "tables and figures": (

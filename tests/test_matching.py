@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
 
 from emergence.matching import (
     domain_phrase,
+    file_labels,
+    lookup,
     match_latents,
     matched_domains,
     phrases_to_embed,
     read_matches,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def unit(v: list[float]) -> np.ndarray:
@@ -83,13 +93,19 @@ def test_no_labelled_latent_gives_an_empty_typed_table(tmp_path):
 
 def test_phrases_are_labels_then_domains_once_each():
     files = [{"latents": LABELS}, {"latents": LABELS[:2]}]
-    assert phrases_to_embed(files, ["biology", "computer_science"]) == [
+    assert phrases_to_embed(file_labels(files), ["biology", "computer_science"]) == [
         "cell biology",
         "market prices",
         "question words",
         "biology",
         "computer science",
     ]
+
+
+def test_lookup_reads_stored_embeddings_and_names_missing_phrases():
+    assert np.array_equal(lookup(EMB, ["market prices", "cell biology"])[1], EMB["cell biology"])
+    with pytest.raises(KeyError, match="law"):
+        lookup(EMB, ["cell biology", "law"])
 
 
 def test_a_damaged_matches_file_names_itself(tmp_path):
@@ -112,3 +128,17 @@ def test_matched_domains_ignores_unmatched_rows():
         }
     )
     assert matched_domains(table) == {1: {"x"}}
+
+
+def test_the_matching_job_imports_neither_torch_nor_an_encoder():
+    # Every layer of a grid is matched in a process of its own (5,100 in config/paper.yaml):
+    # torch or sentence-transformers would add seconds of imports to each.
+    script = ROOT / "workflow" / "scripts" / "match.py"
+    tree = ast.parse(script.read_text())
+    imports = [ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    heavy = ("torch", "sentence_transformers", "sklearn", "transformers")
+    code = "\n".join([*imports, "import sys", f"print([m for m in {heavy} if m in sys.modules])"])
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -3,6 +3,7 @@ disk of a configuration, per stage, without building the workflow or touching a 
 
 Jobs are counted the way the workflow defines them (rules/*.smk): per (scale, checkpoint) one
 extraction, one SAE job (every layer), one AutoInterp job (every layer), one label-embedding job
+(an LLM teacher's free-form labels; the embedding teacher's vocabulary is embedded once per run)
 and one concepts job, per layer one matching job, and a few jobs for the whole run. SLURM
 submissions follow profiles/slurm: the first three of a checkpoint are one group job (`point`),
 its embedding, matching and concepts jobs another (`analysis_<scale>_<ckpt>`), the micro suite
@@ -239,7 +240,10 @@ def bill(config: dict[str, Any], assume: Assumptions | None = None) -> list[Stag
             (a.job_start_s + a.teacher_load_s) * hours if backend == "vllm" else 0.0,
             prompts=calibration_prompts(config, texts) if llm else 0.0,
         ),
-        Stage("label embeddings", "analysis", n_points, 0, 0.0),
+        # The embedding teacher labels with phrases of its vocabulary, embedded once per run.
+        Stage("label embeddings", "login node", 1, 0, 0.0)
+        if backend == "embedding"
+        else Stage("label embeddings", "analysis", n_points, 0, 0.0),
         Stage("matching (per layer)", "analysis", layer_points, n_points, 0.0),
         Stage("concepts", "analysis", n_points, 0, 0.0),
         Stage(

@@ -7,13 +7,15 @@ nearest domain; under the paper's rule ``all`` a label may name several domains.
 d when it is interpretable and its label names d. The best domain (highest cosine) is flagged
 whatever tau says.
 
-Embedding happens once per run (`embed_phrases`, one job); matching a grid point is then a dot
-product over stored vectors, so a change of tau re-runs only the cheap per-point step.
+Phrases are embedded ahead of matching (`embed_phrases`): once per run for a teacher whose labels
+are phrases of a vocabulary (the embedding teacher), else once per checkpoint; matching a grid
+point is then a dot product over stored vectors, so a change of tau re-runs only the cheap
+per-point step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -63,10 +65,22 @@ def domain_phrase(domain: str) -> str:
     return domain.replace("_", " ")
 
 
-def phrases_to_embed(label_files: Sequence[Mapping[str, Any]], domains: Sequence[str]) -> list[str]:
-    """Every distinct label of the given labels files, then every domain phrase."""
-    labels = [rec["label"] for record in label_files for rec in record["latents"] if rec["label"]]
+def file_labels(label_files: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Every label of the given labels files in order (unlabelled latents left out)."""
+    return [rec["label"] for record in label_files for rec in record["latents"] if rec["label"]]
+
+
+def phrases_to_embed(labels: Iterable[str], domains: Sequence[str]) -> list[str]:
+    """Every distinct label once, then every domain phrase."""
     return list(dict.fromkeys([*labels, *map(domain_phrase, domains)]))
+
+
+def lookup(store: Mapping[str, np.ndarray], phrases: Sequence[str]) -> np.ndarray:
+    """The stored unit embeddings of ``phrases`` (the encoder is not loaded)."""
+    missing = [p for p in phrases if p not in store]
+    if missing:
+        raise KeyError(f"no stored embedding for {missing[:5]} (re-run the embedding step)")
+    return np.stack([store[p] for p in phrases]) if phrases else np.zeros((0, 0))
 
 
 def encoder_path(model: str | None, cache_dir: str | None) -> str:

@@ -6,9 +6,10 @@ import torch
 
 from emergence.activations import read_layer
 from emergence.autointerp import AutoInterpConfig, autointerp
+from emergence.autointerp.codes import codes_by_split
 from emergence.autointerp.embedding_store import read_store
 from emergence.autointerp.factory import make_teacher
-from emergence.autointerp.io import codes_by_split, write_labels, write_verification
+from emergence.autointerp.io import write_labels, write_verification
 from emergence.logs import setup_logging
 from emergence.provenance import provenance
 from emergence.sae import load_sae

@@ -6,7 +6,13 @@ import torch
 from emergence.autointerp.embedding_store import write_store
 from emergence.autointerp.io import read_labels
 from emergence.logs import setup_logging
-from emergence.matching import MatchConfig, embed_phrases, encoder_path, phrases_to_embed
+from emergence.matching import (
+    MatchConfig,
+    embed_phrases,
+    encoder_path,
+    file_labels,
+    phrases_to_embed,
+)
 from emergence.provenance import provenance
 
 sm = snakemake  # type: ignore[name-defined]  # noqa: F821
@@ -14,7 +20,7 @@ log = setup_logging(sm.log[0])
 torch.set_num_threads(sm.threads)
 cfg = MatchConfig(**sm.params.matching)
 domains = sorted(pl.read_parquet(sm.input.samples, columns=["domain"])["domain"].unique())
-phrases = phrases_to_embed([read_labels(p) for p in sm.input.labels], domains)
+phrases = phrases_to_embed(file_labels([read_labels(p) for p in sm.input.labels]), domains)
 path = encoder_path(cfg.model, sm.params.cache_dir)
 emb_TD = embed_phrases(phrases, path, cfg.batch_size)
 record = provenance(

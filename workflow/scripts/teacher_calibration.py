@@ -1,5 +1,7 @@
 """Adaptor: label, verify and match one oracle latent per domain with the configured teacher."""
 
+from functools import partial
+
 import polars as pl
 import torch
 
@@ -10,7 +12,7 @@ from emergence.autointerp.embedding_store import read_store
 from emergence.autointerp.factory import make_teacher
 from emergence.autointerp.io import write_labels
 from emergence.logs import setup_logging
-from emergence.matching import MatchConfig, embed_phrases, encoder_path
+from emergence.matching import MatchConfig, embed_phrases, encoder_path, lookup
 from emergence.provenance import provenance
 
 sm = snakemake  # type: ignore[name-defined]  # noqa: F821
@@ -23,15 +25,12 @@ store = read_store(sm.input.store) if hasattr(sm.input, "store") else None
 teacher = make_teacher(sm.config["teacher"], sm.params.cache_dir, store=store, domains=domains)
 cfg = AutoInterpConfig.from_dict({"seed": sm.params.seed, **sm.params.autointerp})
 match_cfg = MatchConfig(**sm.params.matching)
-path = encoder_path(match_cfg.model, sm.params.matcher_cache_dir)
-calibration = calibrate(
-    samples,
-    teacher,
-    cfg,
-    lambda phrases: embed_phrases(phrases, path, match_cfg.batch_size),
-    match_cfg.tau,
-    match_cfg.rule,
-)
+if hasattr(sm.input, "phrases"):  # the embedding teacher: its labels are stored vocabulary
+    embed = partial(lookup, read_store(sm.input.phrases))
+else:
+    path = encoder_path(match_cfg.model, sm.params.matcher_cache_dir)
+    embed = partial(embed_phrases, path=path, batch_size=match_cfg.batch_size)
+calibration = calibrate(samples, teacher, cfg, embed, match_cfg.tau, match_cfg.rule)
 record = provenance(
     stage="teacher_calibration",
     config_subset={

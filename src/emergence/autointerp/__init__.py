@@ -3,8 +3,9 @@
 Entry point: `autointerp` (one SAE's fit / eval codes + the samples table + a `Teacher`). Teachers:
 `EmbeddingTeacher` (offline, weaker), `ChatTeacher` over `OpenAIBackend` (any OpenAI-compatible
 server) or `VllmBackend` (in-process vLLM); `make_teacher` builds one from a config section.
-Reading SAE codes and writing the artifacts live in `emergence.autointerp.io`, not re-exported
-here: this package is imported when the workflow validates its config, and io pulls in torch.
+Encoding an SAE's codes by split (`emergence.autointerp.codes`) is not re-exported here: this
+package is imported when the workflow validates its config, and that module pulls in torch.
+The artifacts' readers and writers are in `emergence.autointerp.io`.
 """
 
 from emergence.autointerp.cache import AnswerCache, cache_key

@@ -1,5 +1,7 @@
 """Reading and writing AutoInterp artifacts: the labels JSON and the verification CSV.
 
+Torch-free: the many small matching jobs read these files, and torch is seconds of import.
+
 The labels file carries the provenance in its JSON header; a CSV has no place for metadata, so
 the verification table's provenance is the labels file written beside it by the same job.
 Undefined ratios are empty CSV cells (read back as null).
@@ -13,35 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import torch
 
 from emergence.atomic import atomic_path, write_json
-from emergence.autointerp.examples import Activity, activity
 from emergence.autointerp.run import VERIFY_SCHEMA, AutoInterpResult
-from emergence.sae import SparseAutoencoder
 
 LABELS_FORMAT = "emergence.labels/1"
-
-
-def codes_by_split(
-    sae: SparseAutoencoder, x_ND: torch.Tensor, sample_id_N: torch.Tensor, samples: pl.DataFrame
-) -> tuple[Activity, Activity]:
-    """Encode one activation layer and split its rows into (fit, eval) by the samples table."""
-    enc = sae.encode(x_ND)
-    split_of = dict(zip(samples["sample_id"].to_list(), samples["split"].to_list(), strict=True))
-    ids = sample_id_N.tolist()
-    missing = [i for i in ids if i not in split_of]
-    if missing:
-        raise ValueError(f"activation sample ids {missing[:10]} are not in the samples table")
-    out = []
-    for split in ("fit", "eval"):
-        rows = torch.tensor(
-            [r for r, i in enumerate(ids) if split_of[i] == split], dtype=torch.long
-        )
-        out.append(
-            activity(sample_id_N[rows], enc.values_NK[rows].cpu(), enc.indices_NK[rows].cpu())
-        )
-    return out[0], out[1]
 
 
 def write_labels(
