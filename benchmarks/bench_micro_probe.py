@@ -124,6 +124,7 @@ def train_and_probe(args: argparse.Namespace) -> list[dict]:
         "lr",
         "seq_len",
         "warmup_steps",
+        "lr_floor",
         "weight_decay",
         "vocab_size",
     ):
@@ -228,6 +229,7 @@ def main() -> None:
         ("lr", float),
         ("seq_len", int),
         ("warmup_steps", int),
+        ("lr_floor", float),
         ("weight_decay", float),
         ("vocab_size", int),
         ("hidden_size", int),

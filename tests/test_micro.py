@@ -13,7 +13,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from emergence.corpus import bundled_domains
 from emergence.micro.config import MicroConfig
 from emergence.micro.text import build_corpus, make_paragraphs, read_corpus, write_corpus
-from emergence.micro.train import MicroModelSpec, train_micro_model
+from emergence.micro.train import MicroModelSpec, lr_at, train_micro_model
 
 SPEC = MicroModelSpec(hidden_size=16, num_layers=1, num_heads=2)
 SETTINGS = MicroConfig(seq_len=16, batch_size=8, lr=1e-2, warmup_steps=2, seed=0)
@@ -113,6 +113,30 @@ def test_training_is_deterministic_on_cpu(tmp_path, tiny_tokenizer):
     wc = load_file(tmp_path / "c" / "step40" / "model.safetensors")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
     assert not all(torch.equal(wa[k], wc[k]) for k in wa)
+
+
+def test_lr_schedule_warms_up_and_decays_to_its_floor():
+    # 10 warmup steps, then a cosine over 100 steps: frac = (step - 10) / 100.
+    cosine = MicroConfig(lr=0.01, warmup_steps=10)
+    assert [round(lr_at(s, cosine, 110), 6) for s in (0, 4, 9, 10, 60, 110)] == [
+        0.001,  # 1/10 of the peak
+        0.005,
+        0.01,
+        0.01,  # frac 0: the peak
+        0.0055,  # frac 0.5: 0.1 + 0.9 * 0.5
+        0.001,  # frac 1: the default floor, 10 %
+    ]
+    floor = dataclasses.replace(cosine, lr_floor=0.4)
+    assert [round(lr_at(s, floor, 110), 6) for s in (9, 10, 35, 60, 110, 200)] == [
+        0.01,
+        0.01,
+        0.009121,  # frac 0.25: 0.4 + 0.6 * (1 + cos(pi / 4)) / 2
+        0.007,  # frac 0.5: 0.4 + 0.6 * 0.5
+        0.004,  # the floor, 40 %
+        0.004,  # and it stays there
+    ]
+    constant = dataclasses.replace(cosine, lr_floor=1.0)
+    assert {lr_at(s, constant, 110) for s in range(9, 111)} == {0.01}
 
 
 def test_every_question_is_answered_by_the_domain_name():

@@ -8,6 +8,7 @@ from typing import Annotated
 from emergence.ranges import (
     Ge,
     Gt,
+    Le,
     Lt,
     NonNegativeFloat,
     NonNegativeInt,
@@ -32,9 +33,12 @@ class MicroConfig:
     batch_size: PositiveInt = 16
     """Sequences per step."""
     lr: PositiveFloat = 3e-3
-    """Peak AdamW learning rate (cosine decay to 10 % after warmup)."""
+    """Peak AdamW learning rate (cosine decay to ``lr_floor`` of it after warmup)."""
     warmup_steps: NonNegativeInt = 30
     """Linear warmup steps."""
+    lr_floor: Annotated[float, Ge(0), Le(1)] = 0.1
+    """Learning rate at the last step, as a share of the peak ``lr``: the cosine after warmup
+    ends there (1: constant after warmup)."""
     weight_decay: NonNegativeFloat = 0.01
     """AdamW weight decay."""
     tie_embeddings: bool = True

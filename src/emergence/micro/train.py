@@ -102,6 +102,16 @@ def mean_loss(model: GPTNeoXForCausalLM, batches: torch.Tensor) -> float:
     return float(torch.stack(losses).mean())
 
 
+def lr_at(step: int, settings: MicroConfig, total: int) -> float:
+    """Learning rate of the 0-based optimiser ``step`` of ``total``: linear warmup to
+    ``settings.lr``, then a cosine down to ``lr_floor * lr`` at the last step."""
+    if step < settings.warmup_steps:
+        return settings.lr * (step + 1) / settings.warmup_steps
+    frac = (step - settings.warmup_steps) / max(1, total - settings.warmup_steps)
+    floor = settings.lr_floor
+    return settings.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+
+
 def _eval_batches(stream: torch.Tensor, seq_len: int, n: int, seed: int) -> torch.Tensor:
     gen = torch.Generator().manual_seed(seed)
     n_windows = max(1, min(n, len(stream) // seq_len))
@@ -146,12 +156,6 @@ def train_micro_model(
     )
     total = save_at[-1]
 
-    def lr_at(step: int) -> float:
-        if step < settings.warmup_steps:
-            return settings.lr * (step + 1) / settings.warmup_steps
-        frac = (step - settings.warmup_steps) / max(1, total - settings.warmup_steps)
-        return settings.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
-
     rows: list[LossRow] = []
 
     def save(step: int) -> None:
@@ -167,7 +171,7 @@ def train_micro_model(
     high = len(train_stream) - settings.seq_len
     for step in range(1, total + 1):
         for group in optim.param_groups:
-            group["lr"] = lr_at(step - 1)
+            group["lr"] = lr_at(step - 1, settings, total)
         starts = torch.randint(0, high, (settings.batch_size,), generator=gen)
         batch = _windows(train_stream, starts, settings.seq_len)
         loss = model(input_ids=batch, labels=batch).loss
