@@ -135,13 +135,9 @@ def match_latents(
     """
     rows: list[dict[str, Any]] = []
     labelled = [r for r in labels if r["label"]]
-    wanted = {r["label"] for r in labelled} | set(map(domain_phrase, domains))
-    missing = sorted(wanted - set(embeddings))
-    if missing:
-        raise KeyError(f"no embedding for {missing[:5]} (re-run the embedding step)")
+    label_LD = lookup(embeddings, [r["label"] for r in labelled])
+    domain_MD = lookup(embeddings, [domain_phrase(d) for d in domains])
     if labelled and domains:
-        label_LD = np.stack([embeddings[r["label"]] for r in labelled])
-        domain_MD = np.stack([embeddings[domain_phrase(d)] for d in domains])
         cos_LM = label_LD @ domain_MD.T
         best_L = cos_LM.argmax(axis=1)
         for i, record in enumerate(labelled):
