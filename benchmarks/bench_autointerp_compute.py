@@ -18,11 +18,12 @@ from pathlib import Path
 import polars as pl
 import yaml
 
+from emergence.activations import read_layer
 from emergence.autointerp import AutoInterpConfig, autointerp
 from emergence.autointerp.codes import codes_by_split
 from emergence.autointerp.embedding_store import read_store
 from emergence.autointerp.factory import make_teacher
-from emergence.sae import load_sae, read_layer
+from emergence.sae import read_encoder
 
 
 def main() -> None:
@@ -43,7 +44,7 @@ def main() -> None:
     for path in paths:
         scale, ckpt, layer = path.parts[-3], path.parts[-2], int(path.stem.removeprefix("layer"))
         acts = read_layer(args.results / f"activations/{scale}/{ckpt}.safetensors", layer)
-        fit, ev = codes_by_split(load_sae(path).sae, acts.x_ND, acts.sample_id_N, samples)
+        fit, ev = codes_by_split(read_encoder(path), acts.x_ND, acts.sample_id_N, samples)
         with tempfile.TemporaryDirectory() as cache:
             teacher = make_teacher({"backend": "embedding"}, cache, store=store, **extra)
             start = time.perf_counter()

@@ -172,7 +172,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     if args.activations:
-        x_ND = read_layer(args.activations, args.layer).x_ND
+        x_ND = torch.from_numpy(read_layer(args.activations, args.layer).x_ND)
         data = f"{args.activations} layer {args.layer}"
     else:
         x_ND = mixture_activations(args.n, args.d, seed=0)

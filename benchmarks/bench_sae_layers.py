@@ -26,16 +26,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # What one layer's job did, in a fresh interpreter; prints a digest of the trained weights.
 ONE = """
-import hashlib, sys, polars as pl, torch
-from emergence.sae import SaeConfig, read_layer, train_sae
+import hashlib, sys, numpy as np, polars as pl, torch
+from emergence.activations import read_layer
+from emergence.sae import SaeConfig, train_sae
 torch.set_num_threads(1)
 import json
 acts, samples, settings, layers = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 cfg = SaeConfig.from_dict(json.loads(settings))
-fit = torch.tensor(pl.read_parquet(samples).filter(split="fit")["sample_id"].to_list())
+fit = np.array(pl.read_parquet(samples).filter(split="fit")["sample_id"].to_list())
 for layer_index in json.loads(layers):
     layer = read_layer(acts, layer_index)
-    sae = train_sae(layer.x_ND[torch.isin(layer.sample_id_N, fit)], cfg).sae
+    sae = train_sae(torch.from_numpy(layer.x_ND[np.isin(layer.sample_id_N, fit)]), cfg).sae
     h = hashlib.sha256(b"".join(t.detach().numpy().tobytes() for t in sae.state_dict().values()))
     print(layer_index, h.hexdigest())
 """

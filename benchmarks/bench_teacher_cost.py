@@ -70,7 +70,7 @@ from emergence.autointerp.codes import codes_by_split
 from emergence.autointerp.examples import Activity
 from emergence.autointerp.prompts import load_template
 from emergence.autointerp.teacher import ChatRequest, Completion
-from emergence.sae import load_sae
+from emergence.sae import read_encoder
 
 # A fixed answer of the recording backend: a typical 4-word label (the prompt asks for 1-5 words;
 # the demo's embedding-teacher labels have 1-3).
@@ -525,7 +525,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     samples = pl.read_parquet(args.results / "data" / "samples.parquet")
     codes = []
     for p in points:
-        sae = load_sae(args.results / "sae" / p.scale / p.ckpt / f"layer{p.layer}.safetensors").sae
+        sae = read_encoder(args.results / "sae" / p.scale / p.ckpt / f"layer{p.layer}.safetensors")
         layer = read_layer(
             args.results / "activations" / p.scale / f"{p.ckpt}.safetensors", p.layer
         )

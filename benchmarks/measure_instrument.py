@@ -21,11 +21,12 @@ import numpy as np
 import polars as pl
 import yaml
 
+from emergence.activations import read_layer
 from emergence.autointerp.codes import codes_by_split
 from emergence.autointerp.config import AutoInterpConfig
 from emergence.autointerp.metrics import balanced_f1
 from emergence.matching import read_matches
-from emergence.sae import load_sae, read_layer
+from emergence.sae import read_encoder
 
 
 def measure(
@@ -34,7 +35,7 @@ def measure(
     threshold, min_pos = cfg.f1_threshold, cfg.min_verify_positives
     samples = pl.read_parquet(results / "data/samples.parquet")
     domain_of = dict(zip(samples["sample_id"].to_list(), samples["domain"].to_list(), strict=True))
-    sae = load_sae(results / f"sae/{scale}/{ckpt}/layer{layer}.safetensors").sae
+    sae = read_encoder(results / f"sae/{scale}/{ckpt}/layer{layer}.safetensors")
     acts = read_layer(results / f"activations/{scale}/{ckpt}.safetensors", layer)
     fit, ev = codes_by_split(sae, acts.x_ND, acts.sample_id_N, samples)
     votes: dict[int, Counter[str]] = {}

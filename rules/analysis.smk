@@ -16,7 +16,7 @@ rule concepts:
     benchmark:
         "results/benchmarks/concepts/{scale}/{ckpt}.tsv"
     conda:
-        "../envs/torch.yaml"
+        "../envs/analysis.yaml"
     threads: 1
     resources:
         mem_mb=get_concepts_mem_mb,

@@ -1,7 +1,10 @@
 # The micro model suite of the demo: a corpus, a tokenizer and GPT-NeoX models trained here.
 
 
+# The micro chain goes first (priority): every later job waits on a trained model, while the
+# run-wide embedding jobs can run beside the trainings.
 rule micro_corpus:
+    priority: 10
     output:
         MICRO_CORPUS,
     log:
@@ -16,6 +19,7 @@ rule micro_corpus:
 
 
 rule micro_tokenizer:
+    priority: 10
     input:
         MICRO_CORPUS,
     output:
@@ -31,6 +35,7 @@ rule micro_tokenizer:
 
 
 rule micro_train:
+    priority: 10
     input:
         corpus=MICRO_CORPUS,
         tokenizer=MICRO_TOKENIZER,

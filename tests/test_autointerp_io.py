@@ -25,7 +25,7 @@ from emergence.autointerp.io import (
     write_labels,
     write_verification,
 )
-from emergence.sae import SaeConfig, SparseAutoencoder
+from emergence.sae import SaeConfig, SparseAutoencoder, evaluate_sae, read_encoder, save_sae
 
 
 class YesTeacher:
@@ -55,11 +55,19 @@ def test_codes_by_split_and_artifacts_roundtrip(tmp_path):
     sae = SparseAutoencoder(6, SaeConfig(k=1, n_latents=4))
     with torch.no_grad():
         sae.W_enc.copy_(torch.randn(4, 6))
+        sae.W_dec.copy_(torch.randn(4, 6))
+    save_sae(tmp_path / "sae.safetensors", sae, evaluate_sae(sae, torch.randn(8, 6)), {})
     # Rows in a different order from the samples table, as an activation file may have them.
-    order = torch.randperm(n)
-    fit, ev = codes_by_split(sae, torch.randn(n, 6), order, samples)
+    order = torch.randperm(n).numpy()
+    x_ND = torch.randn(n, 6)
+    encoder = read_encoder(tmp_path / "sae.safetensors")
+    fit, ev = codes_by_split(encoder, x_ND.numpy(), order, samples)
     assert sorted(fit.sample_id_N.tolist()) == [i for i in range(n) if i % 3]
     assert sorted(ev.sample_id_N.tolist()) == [i for i in range(n) if i % 3 == 0]
+    # Each row keeps its own code: the row of sample id s is x_ND[order.index(s)].
+    top_N = sae.encode(x_ND).indices_NK[:, 0].numpy()
+    row_of = {int(s): r for r, s in enumerate(order)}
+    assert fit.indices_NK[:, 0].tolist() == [top_N[row_of[s]] for s in fit.sample_id_N.tolist()]
     result = autointerp(fit, ev, samples, YesTeacher())
     assert result.labels and result.verification.height == len(result.labels)
 

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import polars as pl
 import pytest
@@ -21,8 +15,6 @@ from emergence.matching import (
     phrases_to_embed,
     read_matches,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def unit(v: list[float]) -> np.ndarray:
@@ -128,17 +120,3 @@ def test_matched_domains_ignores_unmatched_rows():
         }
     )
     assert matched_domains(table) == {1: {"x"}}
-
-
-def test_the_matching_job_imports_neither_torch_nor_an_encoder():
-    # Every layer of a grid is matched in a process of its own (5,100 in config/paper.yaml):
-    # torch or sentence-transformers would add seconds of imports to each.
-    script = ROOT / "workflow" / "scripts" / "match.py"
-    tree = ast.parse(script.read_text())
-    imports = [ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    heavy = ("torch", "sentence_transformers", "sklearn", "transformers")
-    code = "\n".join([*imports, "import sys", f"print([m for m in {heavy} if m in sys.modules])"])
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"

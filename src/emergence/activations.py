@@ -14,14 +14,15 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import torch
-from safetensors.torch import save_file
-from torch import Tensor
+import numpy as np
 
 from emergence.atomic import atomic_path
-from emergence.safetensors_file import open_safetensors
+from emergence.safetensors_file import get_array, open_safetensors
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 PathLike = str | os.PathLike[str]
 
@@ -37,8 +38,8 @@ class NonFiniteActivationError(ValueError):
 class ActivationLayer(NamedTuple):
     """One layer of an activation file."""
 
-    x_ND: Tensor  # float32 activations, one row per probe text
-    sample_id_N: Tensor  # int64 ids of the probe texts, aligned with the rows
+    x_ND: np.ndarray  # float32 activations, one row per probe text
+    sample_id_N: np.ndarray  # int64 ids of the probe texts, aligned with the rows
 
 
 def layer_key(layer: int) -> str:
@@ -54,6 +55,9 @@ def write_activations(
     provenance: dict[str, Any],
 ) -> None:
     """Write every layer, ``sample_id`` and ``n_tokens`` with provenance, atomically."""
+    import torch
+    from safetensors.torch import save_file
+
     tensors = {layer_key(layer): t.contiguous() for layer, t in layers.items()}
     tensors["sample_id"] = sample_ids.to(torch.int64).contiguous()
     tensors["n_tokens"] = n_tokens.to(torch.int64).contiguous()
@@ -66,7 +70,8 @@ def write_activations(
 
 
 def read_layer(activation_path: PathLike, layer: int) -> ActivationLayer:
-    """Tensor ``layer{layer}`` (as float32) and ``sample_id`` only, read lazily.
+    """Tensor ``layer{layer}`` (as float32) and ``sample_id`` only, read lazily, as numpy arrays
+    (``torch.from_numpy`` shares their memory).
 
     Raises `MissingLayerError` for an absent layer, `NonFiniteActivationError` if any value is
     NaN or infinite, and ValueError for a malformed file; every message names the file.
@@ -82,28 +87,28 @@ def read_layer(activation_path: PathLike, layer: int) -> ActivationLayer:
             )
         if "sample_id" not in keys:
             raise ValueError(f"{path}: activation file has no 'sample_id' tensor")
-        x_ND = f.get_tensor(name)
-        sample_id_N = f.get_tensor("sample_id")
+        x_ND = get_array(f, path, name)
+        sample_id_N = get_array(f, path, "sample_id")
     if x_ND.ndim != 2 or sample_id_N.ndim != 1 or sample_id_N.shape[0] != x_ND.shape[0]:
         raise ValueError(
             f"{path}: expected {name} [n_samples, d_model] and sample_id [n_samples], got "
             f"{tuple(x_ND.shape)} and {tuple(sample_id_N.shape)}"
         )
-    if not x_ND.is_floating_point():
+    if not np.issubdtype(x_ND.dtype, np.floating):
         raise ValueError(f"{path}: {name} has non-float dtype {x_ND.dtype}")
-    x_ND = x_ND.float()
-    bad_N = ~torch.isfinite(x_ND).all(dim=1)
+    x_ND = x_ND.astype(np.float32, copy=False)
+    bad_N = ~np.isfinite(x_ND).all(axis=1)
     if bool(bad_N.any()):
         ids = sample_id_N[bad_N].tolist()
         rows = x_ND[bad_N]
-        kinds = [k for k, hit in (("NaN", rows.isnan()), ("Inf", rows.isinf())) if bool(hit.any())]
+        kinds = [k for k, hit in (("NaN", np.isnan(rows)), ("Inf", np.isinf(rows))) if hit.any()]
         raise NonFiniteActivationError(
             f"{path}: layer {layer} has {'/'.join(kinds)} activations for {len(ids)} of "
             f"{len(bad_N)} probe texts, sample_id {ids[:10]}{' ...' if len(ids) > 10 else ''}; "
             "the extraction overflowed or the file was altered: re-extract it (delete the file "
             "and run again; try extraction.model_dtype float32)"
         )
-    return ActivationLayer(x_ND, sample_id_N.long())
+    return ActivationLayer(x_ND, sample_id_N.astype(np.int64, copy=False))
 
 
 def _available_layers(metadata: dict[str, str] | None, keys: set[str]) -> list[int]:

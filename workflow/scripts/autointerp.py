@@ -2,7 +2,6 @@
 with one teacher (an in-process vLLM model is loaded once for all layers)."""
 
 import polars as pl
-import torch
 
 from emergence.activations import read_layer
 from emergence.autointerp import AutoInterpConfig, autointerp
@@ -12,11 +11,10 @@ from emergence.autointerp.factory import make_teacher
 from emergence.autointerp.io import write_labels, write_verification
 from emergence.logs import setup_logging
 from emergence.provenance import provenance
-from emergence.sae import load_sae
+from emergence.sae.encoder import read_encoder
 
 sm = snakemake  # type: ignore[name-defined]  # noqa: F821
 log = setup_logging(sm.log[0])
-torch.set_num_threads(sm.threads)
 samples = pl.read_parquet(sm.input.samples)
 store = read_store(sm.input.store) if hasattr(sm.input, "store") else None
 # The full section: params leave out how to reach the server (see factory.CONNECTION_KEYS).
@@ -25,9 +23,8 @@ teacher = make_teacher(sm.config["teacher"], sm.params.cache_dir, store=store, d
 cfg = AutoInterpConfig.from_dict({"seed": sm.params.seed, **sm.params.autointerp})
 outputs = zip(sm.params.layers, sm.input.sae, sm.output.labels, sm.output.verify, strict=True)
 for layer_index, sae_path, labels_path, verify_path in outputs:
-    sae = load_sae(sae_path).sae
     layer = read_layer(sm.input.activations, layer_index)
-    fit, eval_ = codes_by_split(sae, layer.x_ND, layer.sample_id_N, samples)
+    fit, eval_ = codes_by_split(read_encoder(sae_path), layer.x_ND, layer.sample_id_N, samples)
     result = autointerp(fit, eval_, samples, teacher, cfg)
     record = provenance(
         stage="autointerp",

@@ -1,7 +1,5 @@
 """Adaptor: concept activation %, alignment, granularity and ceilings of one (scale, ckpt)."""
 
-import torch
-
 from emergence.analysis.concepts import analyse_checkpoint
 from emergence.analysis.config import AnalysisConfig
 from emergence.analysis.plan import ArtifactPaths, checkpoint_inputs
@@ -11,7 +9,6 @@ from emergence.logs import setup_logging
 
 sm = snakemake  # type: ignore[name-defined]  # noqa: F821
 log = setup_logging(sm.log[0])
-torch.set_num_threads(sm.threads)
 cfg = AnalysisConfig(seed=sm.params.seed, **sm.params.analysis)
 paths = ArtifactPaths(**sm.params.paths)
 inputs = checkpoint_inputs(scales(sm.config), cfg, sm.wildcards.scale, sm.wildcards.ckpt, paths)

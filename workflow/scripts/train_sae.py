@@ -1,6 +1,7 @@
 """Adaptor: train the SAE of every layer of one (scale, ckpt) on its activations, in one
 process (torch, the device and the samples table are set up once for all layers)."""
 
+import numpy as np
 import polars as pl
 import torch
 
@@ -19,15 +20,15 @@ train_split = settings.pop("train_split")
 settings["device"] = str(resolve_device(settings["device"]))
 cfg = SaeConfig.from_dict({"seed": sm.params.seed, **settings}, section="sae")
 samples = pl.read_parquet(sm.input.samples, columns=["sample_id", "split"])
-keep_ids = torch.from_numpy(training_ids(samples, train_split))
+keep_ids = training_ids(samples, train_split)
 layers = sm.params.layers
 # save_sae writes each sm.output.metrics file beside its SAE (the .json sidecar).
 for layer_index, sae_path in zip(layers, sm.output.sae, strict=True):
     # Every layer from the same seed: each SAE is exactly what a job of its own would train.
     layer = read_layer(sm.input.activations, layer_index)
-    rows = torch.isin(layer.sample_id_N, keep_ids)
+    rows = np.isin(layer.sample_id_N, keep_ids)
     log.info("layer %d", layer_index)
-    result = train_sae(layer.x_ND[rows], cfg, log=log.info)
+    result = train_sae(torch.from_numpy(layer.x_ND[rows]), cfg, log=log.info)
     record = provenance(
         stage="sae",
         config_subset=sm.params.sae,

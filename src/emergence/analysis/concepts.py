@@ -22,7 +22,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import polars as pl
-import torch
 
 from emergence.activations import read_layer
 from emergence.analysis.activation import ACTIVATION_SCHEMA, latent_claims, selectivity
@@ -46,7 +45,7 @@ from emergence.analysis.granularity import GRANULARITY_SCHEMA, classify_latent
 from emergence.analysis.plan import CheckpointInputs
 from emergence.autointerp.io import read_labels
 from emergence.matching import matched_domains, read_matches
-from emergence.sae import load_sae
+from emergence.sae.encoder import read_encoder
 
 
 class CheckpointTables(NamedTuple):
@@ -68,10 +67,10 @@ class _Reader:
     def top_latent(self, path: str, x_ND: np.ndarray) -> np.ndarray:
         """Each row's top-1 latent, -1 where no latent fires."""
         if path not in self._sae:
-            self._sae[path] = load_sae(path).sae
-        enc = self._sae[path].encode(torch.from_numpy(np.ascontiguousarray(x_ND, np.float32)))
-        top_N = enc.indices_NK[:, 0].numpy().astype(np.int64)
-        top_N[enc.values_NK[:, 0].numpy() <= 0] = -1
+            self._sae[path] = read_encoder(path)
+        values_NK, indices_NK = self._sae[path].encode(x_ND)
+        top_N = indices_NK[:, 0].copy()
+        top_N[values_NK[:, 0] <= 0] = -1
         return top_N
 
     def matches(self, path: str) -> pl.DataFrame:
@@ -93,7 +92,7 @@ def _split_rows(
     missing = [int(s) for s in (*fit_ids, *eval_ids) if int(s) not in row_of]
     if missing:
         raise ValueError(f"{path}: sample ids {missing[:10]} missing from layer {layer}")
-    x_ND = data.x_ND.numpy().astype(np.float64)
+    x_ND = data.x_ND.astype(np.float64)
     return tuple(x_ND[[row_of[int(s)] for s in ids]] for ids in (fit_ids, eval_ids))
 
 

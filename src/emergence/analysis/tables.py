@@ -20,6 +20,7 @@ from emergence.analysis.alignment import ALIGNMENT_SCHEMA
 from emergence.analysis.ceilings import CEILINGS_SCHEMA
 from emergence.analysis.granularity import GRANULARITY_SCHEMA
 from emergence.analysis.keys import GRID_COLUMNS, POINT_KEYS
+from emergence.autointerp.io import read_verification
 from emergence.grid import Scale, parse_step
 
 VERIFICATION_SCHEMA: dict[str, Any] = {
@@ -115,10 +116,6 @@ def verification_table(
     meta: Mapping[str, tuple[float | None, int]],
 ) -> pl.DataFrame:
     """Every latent's verification row, keyed by (scale, ckpt, layer); points carry their path."""
-    # Imported here: the AutoInterp reader pulls in torch, which the figures (readers of this
-    # module's schemas) never need.
-    from emergence.autointerp.io import read_verification
-
     columns = [c for c in VERIFICATION_SCHEMA if c not in POINT_KEYS]
     parts = [
         read_verification(path)

@@ -25,8 +25,13 @@ class Activity(NamedTuple):
     indices_NK: np.ndarray  # int64 latent ids
 
 
-def activity(sample_id_N: Tensor | np.ndarray, values_NK: Tensor, indices_NK: Tensor) -> Activity:
-    """An `Activity` from `SparseAutoencoder.encode` outputs (``Encoded``) and the sample ids."""
+def activity(
+    sample_id_N: Tensor | np.ndarray,
+    values_NK: Tensor | np.ndarray,
+    indices_NK: Tensor | np.ndarray,
+) -> Activity:
+    """An `Activity` from encoder outputs (`SaeEncoder.encode`, or `SparseAutoencoder.encode`'s
+    ``Encoded``) and the sample ids."""
 
     def arr(x: Tensor | np.ndarray) -> np.ndarray:
         # Duck-typed so that importing this module (config validation does, at workflow parse

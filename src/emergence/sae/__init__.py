@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from emergence.sae.config import SaeConfig
+    from emergence.sae.encoder import SaeEncoder, read_encoder
     from emergence.sae.io import LoadedSae, load_sae, metrics_path, read_metrics, save_sae
     from emergence.sae.metrics import SaeMetrics, evaluate_sae
     from emergence.sae.model import Encoded, SparseAutoencoder
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 
 _HOME = {
     "SaeConfig": "config",
+    "SaeEncoder": "encoder",
+    "read_encoder": "encoder",
     "LoadedSae": "io",
     "load_sae": "io",
     "metrics_path": "io",
@@ -35,12 +38,14 @@ __all__ = [
     "Encoded",
     "LoadedSae",
     "SaeConfig",
+    "SaeEncoder",
     "SaeMetrics",
     "SparseAutoencoder",
     "TrainResult",
     "evaluate_sae",
     "load_sae",
     "metrics_path",
+    "read_encoder",
     "read_metrics",
     "save_sae",
     "train_sae",

@@ -11,12 +11,9 @@ import torch
 from safetensors.torch import save_file
 
 from emergence.atomic import atomic_path, write_json
-from emergence.sae.config import SaeConfig
+from emergence.sae.encoder import SAE_FORMAT, SAE_TENSOR_NAMES, read_sae_file
 from emergence.sae.metrics import SaeMetrics
-from emergence.sae.model import SAE_TENSOR_NAMES, SparseAutoencoder
-from emergence.safetensors_file import open_safetensors
-
-SAE_FORMAT = "emergence.sae/1"
+from emergence.sae.model import SparseAutoencoder
 
 PathLike = str | os.PathLike[str]
 
@@ -63,33 +60,11 @@ def save_sae(
 
 
 def load_sae(path: PathLike, device: str | torch.device = "cpu") -> LoadedSae:
-    """Read an SAE written by `save_sae`; errors name the file."""
-    path = Path(path)
-    with open_safetensors(path, "SAE") as f:
-        meta = f.metadata() or {}
-        missing = [name for name in SAE_TENSOR_NAMES if name not in set(f.keys())]
-        if missing or meta.get("format") != SAE_FORMAT:
-            raise ValueError(
-                f"{path}: not an SAE file written by save_sae (format {meta.get('format')!r}, "
-                f"missing tensors {missing})"
-            )
-        tensors = {name: f.get_tensor(name) for name in SAE_TENSOR_NAMES}
-    # A NaN weight makes every code NaN, and NaN passes no "value <= 0" test: refuse it here.
-    bad = [name for name, t in tensors.items() if not bool(torch.isfinite(t).all())]
-    if bad:
-        raise ValueError(f"{path}: SAE tensors {bad} hold NaN or infinite values; retrain it")
-    try:
-        cfg = SaeConfig.from_dict(json.loads(meta["config"]))
-        provenance = json.loads(meta.get("provenance", "{}"))
-    except (KeyError, ValueError, TypeError) as exc:
-        raise ValueError(f"{path}: unreadable SAE metadata: {exc}") from exc
-    d_model = tensors["W_dec"].shape[1]
-    sae = SparseAutoencoder(d_model, cfg)
-    try:
-        sae.load_state_dict(tensors)
-    except RuntimeError as exc:
-        raise ValueError(f"{path}: SAE tensors do not match its config: {exc}") from exc
-    return LoadedSae(sae.to(device).eval(), provenance)
+    """Read an SAE written by `save_sae`; errors name the file (checks: `read_sae_file`)."""
+    stored = read_sae_file(path)
+    sae = SparseAutoencoder(stored.tensors["W_dec"].shape[1], stored.cfg)
+    sae.load_state_dict({name: torch.from_numpy(t) for name, t in stored.tensors.items()})
+    return LoadedSae(sae.to(device).eval(), stored.provenance)
 
 
 def read_metrics(path: PathLike) -> SaeMetrics:

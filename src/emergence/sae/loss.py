@@ -25,7 +25,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from emergence.sae.model import SAE_TENSOR_NAMES, SparseAutoencoder
+from emergence.sae.encoder import SAE_TENSOR_NAMES
+from emergence.sae.model import SparseAutoencoder
 
 
 class SaeParams(NamedTuple):

@@ -9,9 +9,6 @@ from torch import Tensor, nn
 
 from emergence.sae.config import SaeConfig
 
-# The parameters of a SparseAutoencoder, in a fixed order (also the tensor names on disk).
-SAE_TENSOR_NAMES = ("W_enc", "b_enc", "W_dec", "b_dec")
-
 
 class Encoded(NamedTuple):
     """The top-k latents of each sample, largest first.
