@@ -4,11 +4,11 @@
 # The micro chain goes first (priority): every later job waits on a trained model, while the
 # run-wide embedding jobs can run beside the trainings.
 rule micro_corpus:
-    priority: 10
     output:
         MICRO_CORPUS,
     log:
         "results/logs/micro/corpus.log",
+    priority: 10
     conda:
         "../envs/torch.yaml"
     params:
@@ -19,13 +19,13 @@ rule micro_corpus:
 
 
 rule micro_tokenizer:
-    priority: 10
     input:
         MICRO_CORPUS,
     output:
         directory(MICRO_TOKENIZER),
     log:
         "results/logs/micro/tokenizer.log",
+    priority: 10
     conda:
         "../envs/torch.yaml"
     params:
@@ -35,7 +35,6 @@ rule micro_tokenizer:
 
 
 rule micro_train:
-    priority: 10
     input:
         corpus=MICRO_CORPUS,
         tokenizer=MICRO_TOKENIZER,
@@ -45,6 +44,7 @@ rule micro_train:
         "results/logs/micro/{scale}.log",
     benchmark:
         "results/benchmarks/micro/{scale}.tsv"
+    priority: 10
     conda:
         "../envs/torch.yaml"
     # Tiny models train faster on one thread than on two that contend.
