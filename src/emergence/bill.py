@@ -249,10 +249,11 @@ def bill(config: dict[str, Any], assume: Assumptions | None = None) -> list[Stag
         Stage(
             "tables and figures",
             "login node",
+            # tables and `all`, the figures, the micro losses table, the seed table and figure.
             2
             + len(FIGURE_NAMES)
             + int(bool(micro))
-            + int(any(s.seed is not None for s in grid.values())),
+            + 2 * int(any(s.seed is not None for s in grid.values())),
             0,
             0.0,
         ),
