@@ -180,7 +180,7 @@ def train_micro_model(
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optim.step()
         if progress is not None:
-            progress(step, float(loss))
+            progress(step, loss.item())
         if step in save_at:
             save(step)
     n_params = sum(p.numel() for p in model.parameters())
