@@ -21,7 +21,7 @@ setup: $(BIN)/.installed
 demo: $(BIN)/.installed
 	$(BIN)/snakemake --cores $(CORES)
 	$(BIN)/snakemake --report results/report.html
-	@echo "emergence demo: figures in results/figures/ (time, space, scale, decomposition, alignment, f1, granularity; PNG and PDF)"
+	@echo "emergence demo: figures in results/figures/ (time, space, scale, decomposition, alignment, f1, granularity, seeds; PNG and PDF)"
 	@echo "emergence demo: report in results/report.html (every figure and table, self-contained)"
 
 test: $(BIN)/.installed
