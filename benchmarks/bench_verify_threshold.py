@@ -21,13 +21,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from emergence.analysis.ceilings import label_domains
 from emergence.autointerp.cache import AnswerCache
+from emergence.autointerp.config import AutoInterpConfig
 from emergence.autointerp.embedding_store import read_store
 from emergence.autointerp.embedding_teacher import EmbeddingTeacher
 from emergence.autointerp.metrics import balanced_f1
-
-F1_THRESHOLD = 0.8
-MIN_EVAL_POSITIVES = 3
+from emergence.config import read_config_file, validate_config
+from emergence.matching import read_matches
 
 
 def f1_above(pos: np.ndarray, neg: np.ndarray, threshold: float) -> float:
@@ -53,7 +54,8 @@ RULES: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
 class Replay:
     """Verification verdicts of a label file under every rule of `RULES`."""
 
-    def __init__(self, results: Path) -> None:
+    def __init__(self, results: Path, cfg: AutoInterpConfig) -> None:
+        self.cfg = cfg
         samples = pl.read_parquet(results / "data" / "samples.parquet")
         self.samples = samples
         self.text = dict(
@@ -72,7 +74,7 @@ class Replay:
     def scores(self, ids: list[int], label: str) -> np.ndarray:
         if not ids:
             return np.zeros(0)
-        texts = [self.text[i][:1000] for i in ids]
+        texts = [self.text[i][: self.cfg.max_text_chars] for i in ids]
         return self.teacher.group_scores(texts)[:, self.index[label]]
 
     def verdicts(
@@ -90,30 +92,35 @@ class Replay:
             )
             v_pos = self.scores(r["verify_positive"], r["label"])
             v_neg = self.scores(r["verify_negative"], r["label"])
-            judged = len(v_pos) >= MIN_EVAL_POSITIVES and r["verify_error"] is None
+            judged = len(v_pos) >= self.cfg.min_verify_positives and r["verify_error"] is None
             for name, rule in RULES.items():
                 f1 = f1_above(v_pos, v_neg, rule(pos, neg)) if judged else 0.0
-                out[name][r["latent"]] = (judged and f1 >= F1_THRESHOLD, f1)
+                out[name][r["latent"]] = (judged and f1 >= self.cfg.f1_threshold, f1)
         return records, out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=Path("results"))
+    parser.add_argument("--config", type=Path, default=Path("config/config.yaml"))
     parser.add_argument("--ckpt", default="step1000")
     args = parser.parse_args()
-    replay = Replay(args.results)
+    config = validate_config(read_config_file(args.config), source=str(args.config))
+    replay = Replay(args.results, AutoInterpConfig.from_dict(config["autointerp"]))
+    tau, match_rule = config["matching"]["tau"], config["matching"]["rule"]
     evals = replay.samples.filter(pl.col("split") == "eval")
     for point in sorted((args.results / "labels").glob(f"*/{args.ckpt}/layer*.json")):
         records, verdicts = replay.verdicts(point)
-        matches = pl.read_csv(
-            args.results
-            / "matches"
-            / point.relative_to(args.results / "labels").with_suffix(".csv")
-        ).filter(pl.col("matched"))
-        named: dict[int, set[str]] = {}
-        for latent, domain in matches.select("latent", "domain").rows():
-            named.setdefault(latent, set()).add(domain)
+        # What each label names, verified or not: the verdict is the rule's, below.
+        named = label_domains(
+            read_matches(
+                args.results
+                / "matches"
+                / point.relative_to(args.results / "labels").with_suffix(".csv")
+            ),
+            tau,
+            match_rule,
+        )
         top = {s: r["latent"] for r in records for s in r["verify_positive"]}
         for name, verdict in verdicts.items():
             hit = [
