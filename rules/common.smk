@@ -48,8 +48,15 @@ def figure_file(ext):
     return FIGURE.replace("{ext}", ext)
 
 
+def scales_regex(names):
+    """A regular expression matching exactly these scale names (none: a pattern that matches
+    nothing, so a rule restricted to no scale never claims a file)."""
+    names = [re.escape(name) for name in names]
+    return "|".join(names) if names else "(?!)"
+
+
 wildcard_constraints:
-    scale="|".join(re.escape(s) for s in SCALES),
+    scale=scales_regex(SCALES),
     ckpt=r"step\d+",
     layer=r"\d+",
 
@@ -103,13 +110,11 @@ def point_file(scale, pattern):
 
 
 def get_model_input(wildcards):
-    """What extraction of one (scale, ckpt) needs: a trained micro suite, a pre-fetched HF
-    revision, or nothing beyond a local directory."""
-    scale = SCALES[wildcards.scale]
-    if scale.source == "micro":
-        return MICRO_SUITE.format(scale=scale.name)
-    if scale.source == "hf":
-        return PREFETCH_MODEL.format(scale=scale.name, ckpt=wildcards.ckpt)
+    """What extraction of one (scale, ckpt) of a Hugging Face or local model needs: the
+    pre-fetched revision, or nothing beyond the local directory (micro models have rules of
+    their own, rules/activations.smk)."""
+    if SCALES[wildcards.scale].source == "hf":
+        return PREFETCH_MODEL.format(scale=wildcards.scale, ckpt=wildcards.ckpt)
     return []
 
 
@@ -183,11 +188,6 @@ def autointerp_runtime(scale):
     # Minutes: loading the teacher once, then every layer's prompts (a 7B teacher answers the
     # ~7k prompts of a 512-latent layer in a few minutes; see `emergence-bill`).
     return lambda wildcards, attempt: (20 + 10 * len(scale.layers)) * attempt
-
-
-def get_extract_threads(wildcards):
-    # Micro models are too small to gain from intra-op threads; real ones are not.
-    return 1 if SCALES[wildcards.scale].source == "micro" else 4
 
 
 def get_hub_models():
