@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import polars as pl
 import pytest
 import torch
@@ -21,6 +22,7 @@ from emergence.autointerp import (
     activity,
     autointerp,
 )
+from emergence.autointerp.embedding_teacher import broadest_within_se, separation
 from emergence.autointerp.vocab import load_vocabulary, parse_vocabulary
 from emergence.samples import bundled_texts, split_samples
 
@@ -105,6 +107,67 @@ def test_domain_latents_become_interpretable_and_rerun_is_free(encoder, samples,
     assert [r["label"] for r in rerun.labels] == [r["label"] for r in result.labels]
     assert all(r["cached"] for r in rerun.labels)
     assert rerun.verification.equals(result.verification)
+
+
+def test_separation_is_cohens_d_with_the_pooled_variance():
+    rng = np.random.default_rng(0)
+    pos_VP, neg_VC = rng.normal(1, 1, (4, 6)), rng.normal(0, 2, (4, 9))
+    for v in range(4):
+        # Population variances (numpy's default), averaged: the pooled variance, floored.
+        pooled = (np.var(pos_VP[v]) + np.var(neg_VC[v])) / 2 + 1e-4
+        expected = (pos_VP[v].mean() - neg_VC[v].mean()) / pooled**0.5
+        assert separation(pos_VP, neg_VC)[v] == pytest.approx(expected)
+
+
+def test_one_standard_error_rule_prefers_the_broadest_phrase_within_noise():
+    n_pos, n_neg = 6, 50
+    best = 3.0
+    # Hedges and Olkin's standard error of d' at the best score, by hand: 0.5167.
+    se = ((n_pos + n_neg) / (n_pos * n_neg) + best**2 / (2 * (n_pos + n_neg))) ** 0.5
+    assert se == pytest.approx(0.51674, abs=1e-5)
+    breadth = np.array([1, 12, 12, 1])
+    # The narrow phrase 0 is best; 1 (broad) is within one SE, 2 (as broad) just outside.
+    score = np.array([best, best - se + 1e-9, best - se - 1e-6, best - 0.1])
+    assert broadest_within_se(score, breadth, n_pos, n_neg) == 1
+    # Nothing broad within noise: the best phrase stays the label.
+    score = np.array([best, best - 1.0, best - 2.0, best - 0.1])
+    assert broadest_within_se(score, breadth, n_pos, n_neg) == 0
+    # Equal breadth within noise: the higher d'; equal d' as well: the earlier phrase.
+    score = np.array([best, best - 0.2, best - 0.1, best])
+    assert broadest_within_se(score, breadth, n_pos, n_neg) == 2
+    assert broadest_within_se(np.full(4, best), np.ones(4, int), n_pos, n_neg) == 0
+
+
+def test_prefer_broad_labels_the_field_when_it_is_within_noise(encoder, tmp_path):
+    vocab = parse_vocabulary("chemistry\n    organic chemistry\n    acids and bases\nlaw\n", "t")
+    positives = [
+        "Which reagent converts an alkene into an alcohol?",
+        "What is the product of the esterification of ethanol with acetic acid?",
+        "How many carbon atoms does benzene have?",
+    ]
+    negatives = [
+        "Which court hears appeals from the district courts?",
+        "What is a tort?",
+        "Who wrote the Code of Hammurabi?",
+    ]
+    request = LabelRequest(positives, negatives)
+    labels, scores = {}, {}
+    for broad in (False, True):
+        cfg = EmbeddingTeacherConfig(prefer_broad=broad)
+        teacher = EmbeddingTeacher(AnswerCache(tmp_path / str(broad)), cfg, model=encoder,
+                                   vocabulary=vocab)  # fmt: skip
+        (answer,) = teacher.label([request])
+        labels[broad] = answer.label
+        pos = teacher.group_scores(positives).T
+        neg = teacher.group_scores(negatives).T
+        scores[broad] = dict(zip(teacher.vocabulary, separation(pos, neg), strict=True))
+    d = scores[True]
+    # Organic chemistry separates best; chemistry trails it by less than one standard error
+    # (about 2 with 3 + 3 texts at these scores), so the rule labels the field.
+    se = ((3 + 3) / 9 + d["organic chemistry"] ** 2 / 12) ** 0.5
+    assert max(d, key=d.get) == "organic chemistry"
+    assert d["organic chemistry"] - se < d["chemistry"] < d["organic chemistry"]
+    assert labels == {False: "organic chemistry", True: "chemistry"}
 
 
 def test_broad_label_covers_its_sub_topics(encoder, tmp_path):

