@@ -49,6 +49,14 @@ def domain_codes(samples: pl.DataFrame, split: str):
     return activity(torch.tensor(part["sample_id"].to_list()), torch.ones(len(part), 1), idx)
 
 
+# Three organic-chemistry questions: the positives of the labelling tests.
+ORGANIC_CHEMISTRY = [
+    "Which reagent converts an alkene into an alcohol?",
+    "What is the product of the esterification of ethanol with acetic acid?",
+    "How many carbon atoms does benzene have?",
+]
+
+
 def test_vocabulary_is_broad_and_fine():
     vocab = load_vocabulary()
     assert 150 <= len(vocab) <= 600 and len(set(vocab)) == len(vocab)
@@ -68,11 +76,7 @@ def test_vocabulary_is_broad_and_fine():
 
 def test_label_and_verify_rule(encoder, tmp_path):
     teacher = EmbeddingTeacher(AnswerCache(tmp_path), model=encoder)
-    positives = [
-        "Which reagent converts an alkene into an alcohol?",
-        "What is the product of the esterification of ethanol with acetic acid?",
-        "How many carbon atoms does benzene have?",
-    ]
+    positives = ORGANIC_CHEMISTRY
     negatives = [
         "Which court hears appeals from the district courts?",
         "In what year did the Roman Empire fall in the west?",
@@ -140,11 +144,7 @@ def test_one_standard_error_rule_prefers_the_broadest_phrase_within_noise():
 
 def test_prefer_broad_labels_the_field_when_it_is_within_noise(encoder, tmp_path):
     vocab = parse_vocabulary("chemistry\n    organic chemistry\n    acids and bases\nlaw\n", "t")
-    positives = [
-        "Which reagent converts an alkene into an alcohol?",
-        "What is the product of the esterification of ethanol with acetic acid?",
-        "How many carbon atoms does benzene have?",
-    ]
+    positives = ORGANIC_CHEMISTRY
     negatives = [
         "Which court hears appeals from the district courts?",
         "What is a tort?",
