@@ -17,7 +17,8 @@ rule embed_texts:
     threads: 2
     params:
         teacher=answer_settings(config["teacher"]),
-        autointerp=config["autointerp"],
+        # Only the cut changes what is embedded: other AutoInterp settings never re-embed.
+        max_text_chars=config["autointerp"]["max_text_chars"],
     script:
         "../workflow/scripts/embed_texts.py"
 

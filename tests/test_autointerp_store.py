@@ -42,7 +42,7 @@ def test_store_round_trip_and_no_encoder_calls(tmp_path):
     cfg = AutoInterpConfig(max_text_chars=20)
     maker = HashEncoder()
     teacher = EmbeddingTeacher(AnswerCache(None), model=maker, vocabulary=VOCAB)
-    texts = store_texts(SAMPLES, teacher, cfg)
+    texts = store_texts(SAMPLES, teacher, cfg.max_text_chars)
     assert "x" * 20 in texts and "x" * 50 not in texts  # texts are cut as prompts cut them
     assert "A question about law." in texts
     write_store(tmp_path / "e.safetensors", texts, teacher.embed(texts), {"stage": "test"})

@@ -3,7 +3,6 @@
 import polars as pl
 import torch
 
-from emergence.autointerp import AutoInterpConfig
 from emergence.autointerp.embedding_store import store_texts, write_store
 from emergence.autointerp.factory import make_teacher
 from emergence.logs import setup_logging
@@ -16,12 +15,11 @@ torch.set_num_threads(sm.threads)
 samples = pl.read_parquet(sm.input[0])
 domains = sorted(samples["domain"].unique().to_list())
 teacher = make_teacher(sm.config["teacher"], cache_dir=None, domains=domains)
-cfg = AutoInterpConfig.from_dict(sm.params.autointerp)
-texts = store_texts(samples, teacher, cfg)
+texts = store_texts(samples, teacher, sm.params.max_text_chars)
 emb_TD = teacher.embed(texts)
 record = provenance(
     stage="embed_texts",
-    config_subset={"teacher": sm.params.teacher, "autointerp": sm.params.autointerp},
+    config_subset={"teacher": sm.params.teacher, "max_text_chars": sm.params.max_text_chars},
     teacher=teacher.name,
 )
 write_store(sm.output[0], texts, emb_TD, record)

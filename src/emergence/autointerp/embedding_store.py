@@ -17,15 +17,13 @@ from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
 
 from emergence.atomic import atomic_path
-from emergence.autointerp.config import AutoInterpConfig
 from emergence.autointerp.embedding_teacher import EmbeddingTeacher
 
 
-def store_texts(
-    samples: pl.DataFrame, teacher: EmbeddingTeacher, cfg: AutoInterpConfig
-) -> list[str]:
-    """The exact strings the teacher will embed: texts as cut for prompts, and every phrase."""
-    texts = [t[: cfg.max_text_chars] for t in samples["text"].to_list()]
+def store_texts(samples: pl.DataFrame, teacher: EmbeddingTeacher, max_text_chars: int) -> list[str]:
+    """The exact strings the teacher will embed: texts cut as prompts cut them
+    (`AutoInterpConfig.max_text_chars`), and every phrase."""
+    texts = [t[:max_text_chars] for t in samples["text"].to_list()]
     return list(dict.fromkeys([*texts, *teacher.phrases()]))
 
 
