@@ -23,7 +23,7 @@ from emergence.autointerp import (
     autointerp,
     interpretable_latents,
 )
-from emergence.autointerp.examples import latent_strengths, select
+from emergence.autointerp.examples import Activity, latent_strengths, select, without_negatives
 from emergence.sae import SaeConfig, SparseAutoencoder
 
 DOMAINS = ["biology", "chemistry", "law"]
@@ -192,3 +192,75 @@ def test_wrong_split_is_an_error():
     bogus = activity(np.array([999]), np.ones((1, 1)), np.zeros((1, 1)))
     with pytest.raises(ValueError, match="not in the samples table"):
         autointerp(fit, bogus, samples, OracleTeacher())
+
+
+def split_biology(act: Activity) -> Activity:
+    """Biology's latent 0 split in two: every other biology text moves to latent 4."""
+    rows = [r for r, j in enumerate(act.indices_NK[:, 0].tolist()) if j == 0]
+    for r in rows[1::2]:
+        act.indices_NK[r, 0] = 4
+    return act
+
+
+@pytest.mark.parametrize("exclude", [True, False])
+def test_siblings_texts_are_not_negatives(exclude: bool):
+    samples = make_samples(DOMAINS)
+    latent_of = {"biology": 0, "chemistry": 1, "law": 2}
+    fit = split_biology(domain_codes(samples, "fit", latent_of))
+    ev = split_biology(domain_codes(samples, "eval", latent_of))
+    cfg = AutoInterpConfig(f1_threshold=0.8, exclude_sibling_negatives=exclude)
+    result = autointerp(fit, ev, samples, OracleTeacher(), cfg)
+    by_latent = {r["latent"]: r for r in result.labels}
+    assert by_latent[0]["label"] == by_latent[4]["label"] == "biology"
+    assert by_latent[0]["siblings"] == ([4] if exclude else [])
+    assert by_latent[1]["siblings"] == []
+    f1 = dict(zip(result.verification["latent"], result.verification["f1"], strict=True))
+    sibling_texts = set(by_latent[4]["verify_positive"])
+    assert len(sibling_texts) == 3
+    if exclude:
+        assert not sibling_texts & set(by_latent[0]["verify_negative"])
+        assert len(by_latent[0]["verify_negative"]) == 12 and f1[0] == 1.0
+    else:
+        # 3 active texts, 15 inactive of which the teacher accepts the sibling's 3: precision
+        # weighs each inactive text by 3 / 15, so 3 / (3 + 0.6); recall 1.
+        precision = 3 / (3 + 3 * 3 / 15)
+        assert f1[0] == pytest.approx(2 * precision / (precision + 1))
+    assert f1[1] == f1[2] == 1.0  # latents without siblings are judged as before
+
+
+def test_a_sibling_still_fails_on_its_own_texts():
+    samples = make_samples(DOMAINS)
+    latent_of = {"biology": 0, "chemistry": 1, "law": 2}
+    fit = split_biology(domain_codes(samples, "fit", latent_of))
+    ev = split_biology(domain_codes(samples, "eval", latent_of))
+    # Latent 4 also fires on two law texts: the label "biology" misses them (recall 3 / 5).
+    law_rows = [r for r, j in enumerate(ev.indices_NK[:, 0].tolist()) if j == 2]
+    for r in law_rows[:2]:
+        ev.indices_NK[r, 0] = 4
+    cfg = AutoInterpConfig(f1_threshold=0.8)
+    result = autointerp(fit, ev, samples, OracleTeacher(), cfg)
+    row = result.verification.filter(pl.col("latent") == 4).row(0, named=True)
+    assert (row["tp"], row["fn"], row["fp"]) == (3, 2, 0)
+    assert row["f1"] == pytest.approx(2 * 0.6 / 1.6) and row["interpretable"] is False
+
+
+def test_too_few_negatives_left_is_unverifiable():
+    samples = make_samples(DOMAINS)
+    fit = domain_codes(samples, "fit", {"biology": 0, "chemistry": 1, "law": 2})
+    ev = domain_codes(samples, "eval", {"biology": 0, "chemistry": 1, "law": 2})
+    cfg = AutoInterpConfig(f1_threshold=0.8, texts_per_prompt=4)  # judged on >= 3 of each class
+    fs, es = latent_strengths(fit), latent_strengths(ev)
+    s = select(0, fs[0], es[0], fit.sample_id_N, ev.sample_id_N, cfg)
+    order = [i for batch in s.verify_batches for i, _ in batch]
+    negatives = sorted(i for batch in s.verify_batches for i, active in batch if not active)
+    assert len(negatives) == 12
+    kept = without_negatives(s, set(negatives[2:]), cfg)
+    assert kept.verify_batches == []
+    assert (
+        kept.verify_error == "unverifiable: 6 active and 2 inactive eval texts (need >= 3 of each)"
+    )
+    kept = without_negatives(s, set(negatives[3:]), cfg)
+    items = [item for batch in kept.verify_batches for item in batch]
+    assert kept.verify_error is None and [len(b) for b in kept.verify_batches] == [4, 4, 1]
+    assert sum(not active for _, active in items) == 3
+    assert [i for i, _ in items] == [i for i in order if i not in negatives[3:]]  # order kept

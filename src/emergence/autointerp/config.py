@@ -33,6 +33,10 @@ class AutoInterpConfig:
     texts_per_prompt: PositiveInt = 5
     # Texts are cut to this many characters before they reach the teacher (bounds prompt size).
     max_text_chars: PositiveInt = 1000
+    # Verify a latent without the eval texts its siblings (latents given the very same label)
+    # are active on: its label cannot tell them apart, so as negatives they would fail the label
+    # for the SAE's split of a concept. False = every inactive text (the paper's design).
+    exclude_sibling_negatives: bool = True
     # Interpretable <=> F1 >= this (the paper's 0.9; 0 would call every verified latent
     # interpretable) ...
     f1_threshold: Annotated[float, Gt(0), Le(1)] = 0.9

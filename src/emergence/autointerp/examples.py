@@ -109,13 +109,8 @@ def select(
     label_error = None
     if len(fit_active) < cfg.min_fit_positives:
         label_error = f"too few activating fit texts ({len(fit_active)} < {cfg.min_fit_positives})"
-    verify_error = None
-    need = cfg.min_verify_positives
-    if pos.size < need or neg.size < need:
-        verify_error = (
-            f"unverifiable: {pos.size} active and {neg.size} inactive eval texts "
-            f"(need >= {need} of each)"
-        )
+    verify_error = _too_few(pos.size, neg.size, cfg)
+    if verify_error:
         batches = []
     used_fit = set(examples) | set(contrast)
     used_eval = {s for batch in batches for s, _ in batch}
@@ -130,3 +125,29 @@ def select(
         label_error,
         verify_error,
     )
+
+
+def _too_few(n_pos: int, n_neg: int, cfg: AutoInterpConfig) -> str | None:
+    """Why a latent with these verification class sizes cannot be judged, or None."""
+    need = cfg.min_verify_positives
+    if n_pos < need or n_neg < need:
+        return (
+            f"unverifiable: {n_pos} active and {n_neg} inactive eval texts (need >= {need} of each)"
+        )
+    return None
+
+
+def without_negatives(selection: Selection, excluded: set[int], cfg: AutoInterpConfig) -> Selection:
+    """``selection`` verified without the inactive eval texts in ``excluded`` (the order of the
+    rest kept, re-batched); unverifiable when too few inactive texts remain."""
+    items = [
+        (sid, active)
+        for batch in selection.verify_batches
+        for sid, active in batch
+        if active or sid not in excluded
+    ]
+    n_pos = sum(active for _, active in items)
+    verify_error = selection.verify_error or _too_few(n_pos, len(items) - n_pos, cfg)
+    step = cfg.texts_per_prompt
+    batches = [] if verify_error else [items[i : i + step] for i in range(0, len(items), step)]
+    return selection._replace(verify_batches=batches, verify_error=verify_error)

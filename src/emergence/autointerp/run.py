@@ -8,7 +8,13 @@ import numpy as np
 import polars as pl
 
 from emergence.autointerp.config import AutoInterpConfig
-from emergence.autointerp.examples import Activity, Selection, latent_strengths, select
+from emergence.autointerp.examples import (
+    Activity,
+    Selection,
+    latent_strengths,
+    select,
+    without_negatives,
+)
 from emergence.autointerp.metrics import (
     FAILED,
     METRIC_COLUMNS,
@@ -16,7 +22,7 @@ from emergence.autointerp.metrics import (
     empty_metrics,
     latent_metrics,
 )
-from emergence.autointerp.teacher import LabelRequest, Teacher, VerifyRequest
+from emergence.autointerp.teacher import LabelAnswer, LabelRequest, Teacher, VerifyRequest
 from emergence.autointerp.usage import Usage
 
 # The verification table: latent, the metrics, then what verification cost.
@@ -61,6 +67,26 @@ def _texts(samples: pl.DataFrame, act: Activity, split: str, max_chars: int) -> 
     return {int(s): t[:max_chars] for s, t in texts}
 
 
+def _siblings(answer_of: dict[int, LabelAnswer]) -> dict[int, list[int]]:
+    """latent -> the other latents whose label is the same (case and spacing aside), for the
+    latents that have any."""
+    by_label: dict[str, list[int]] = {}
+    for latent, answer in sorted(answer_of.items()):
+        if answer.label:
+            by_label.setdefault(" ".join(answer.label.casefold().split()), []).append(latent)
+    return {
+        j: [i for i in group if i != j]
+        for group in by_label.values()
+        if len(group) > 1
+        for j in group
+    }
+
+
+def _texts_of(latents: list[int], strength: dict[int, dict[int, float]]) -> set[int]:
+    """The texts any of ``latents`` is active on."""
+    return {sid for latent in latents for sid in strength.get(latent, {})}
+
+
 def autointerp(
     fit: Activity,
     eval_: Activity,
@@ -78,7 +104,12 @@ def autointerp(
     interval. A label record holds: latent, label (or None) and error, n_fit_active /
     n_eval_active, the sample ids shown (examples, contrast) and verified (verify_positive,
     verify_negative), teacher, prompt_version, calibration (backend data, e.g. the embedding
-    threshold), verify_error, label_usage and cached.
+    threshold), verify_error, siblings, label_usage and cached.
+
+    *Siblings* are latents that got the same label. With ``cfg.exclude_sibling_negatives`` a
+    latent is verified without the texts its siblings are active on: the label cannot tell them
+    apart, so those texts would test how the SAE split a concept, not whether the label describes
+    the latent. Its own activating texts are all kept, so an impure latent still fails.
     """
     cfg = cfg or AutoInterpConfig()
     fit_text = _texts(samples, fit, "fit", cfg.max_text_chars)
@@ -100,6 +131,15 @@ def autointerp(
         ]
     )
     answer_of = {s.latent: a for s, a in zip(to_label, label_answers, strict=True)}
+    siblings = _siblings(answer_of) if cfg.exclude_sibling_negatives else {}
+    if siblings:
+        selections = [
+            without_negatives(s, _texts_of(siblings[s.latent], eval_strength), cfg)
+            if s.latent in siblings
+            else s
+            for s in selections
+        ]
+        to_label = [s for s in selections if s.label_error is None]
 
     # One verification request per prompt of every labelled latent, all sent in one batch.
     owners: list[tuple[Selection, int]] = []  # (latent's selection, index of its batch)
@@ -158,6 +198,7 @@ def autointerp(
                 "verify_positive": sorted(i for i, active in verified if active),
                 "verify_negative": sorted(i for i, active in verified if not active),
                 "verify_error": s.verify_error if answer and answer.label else None,
+                "siblings": siblings.get(s.latent, []),
                 "teacher": teacher.name,
                 "prompt_version": teacher.prompt_version,
                 "calibration": answer.calibration if answer else None,
