@@ -217,12 +217,11 @@ def labels_from_vocabulary():
     return config["teacher"]["backend"] == "embedding"
 
 
-def get_label_embeddings(scale):
-    """The embeddings that matching a checkpoint of ``scale`` reads (see rules/matching.smk),
-    {ckpt} left a wildcard."""
+def get_label_embeddings(wildcards):
+    """The embeddings that matching one (scale, ckpt) reads (see rules/matching.smk)."""
     if labels_from_vocabulary():
         return VOCABULARY_EMBEDDINGS
-    return point_file(scale, LABEL_EMBEDDINGS)
+    return LABEL_EMBEDDINGS.format(scale=wildcards.scale, ckpt=wildcards.ckpt)
 
 
 def get_matching_encoder_input():
