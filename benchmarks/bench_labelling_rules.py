@@ -5,9 +5,10 @@ one standard error of the best (``prefer_broad``), and accepts a text for a labe
 text's group score is above the label's threshold, the midpoint between the mean scores of its
 labelling positives and contrast texts (fit split). This replays every labelled latent of a
 finished run (its label files: the texts shown and verified; the text-embedding store; the
-vocabulary embeddings of matching) under other label rules (with the midpoint) and other
-thresholds (with the run's own labels), and prints, per point, the share of eval texts that
-each would report at the verified stage (mean over domains, as the decomposition counts it:
+vocabulary embeddings of matching) under other label rules (with the midpoint), other thresholds
+(with the run's own labels) and with the siblings' texts kept as verification negatives
+(``autointerp.exclude_sibling_negatives: false``). It prints, per point, the share of eval texts
+that each would report at the verified stage (mean over domains, as the decomposition counts it:
 the label names the text's domain under the matching rule, and the latent passes), and the
 oracle latents' F1 from the teacher calibration. The run's own rules reproduce its numbers.
 
@@ -105,11 +106,18 @@ class Replay:
         return self.teacher.group_scores(texts)
 
     def replay(
-        self, records: list[dict], label_rule: LabelRule | None, threshold: ThresholdRule
+        self,
+        records: list[dict],
+        label_rule: LabelRule | None,
+        threshold: ThresholdRule,
+        siblings_as_negatives: bool = False,
     ) -> tuple[dict[int, str], dict[int, tuple[bool, float]]]:
         """latent -> label, and latent -> (interpretable, F1); ``label_rule`` None keeps each
-        record's own label."""
+        record's own label. ``siblings_as_negatives`` verifies each latent against its siblings'
+        judged texts too (``autointerp.exclude_sibling_negatives: false``; the texts of an
+        unverifiable sibling are not in the label file, so this slightly flatters it)."""
         index = {v: i for i, v in enumerate(self.teacher.vocabulary)}
+        positives = {r["latent"]: r["verify_positive"] for r in records}
         labels, verdicts = {}, {}
         for r in records:
             if not r["label"] or not r["examples"] or not r["contrast"]:
@@ -127,7 +135,12 @@ class Replay:
             f1 = 0.0
             if judged:
                 v_pos = self.scores(r["verify_positive"])[:, best]
-                v_neg = self.scores(r["verify_negative"])[:, best]
+                negatives = list(r["verify_negative"])
+                if siblings_as_negatives:
+                    own = set(r["verify_positive"])
+                    for sibling in r.get("siblings", []):
+                        negatives += [s for s in positives[sibling] if s not in own]
+                v_neg = self.scores(negatives)[:, best]
                 f1 = f1_above(v_pos, v_neg, threshold(pos[best], neg[best]))
             verdicts[r["latent"]] = (judged and f1 >= self.cfg.f1_threshold, f1)
         return labels, verdicts
@@ -170,22 +183,23 @@ def main() -> None:
     args = parser.parse_args()
     config = validate_config(read_config_file(args.config), source=str(args.config))
     replay = Replay(args.results, config)
-    combos: dict[str, tuple[LabelRule | None, ThresholdRule]] = {
-        f"label: {name}": (rule, midpoint) for name, rule in LABEL_RULES.items()
+    combos: dict[str, tuple[LabelRule | None, ThresholdRule, bool]] = {
+        f"label: {name}": (rule, midpoint, False) for name, rule in LABEL_RULES.items()
     }
-    combos |= {f"threshold: {name}": (None, rule) for name, rule in THRESHOLD_RULES.items()}
+    combos |= {f"threshold: {name}": (None, rule, False) for name, rule in THRESHOLD_RULES.items()}
+    combos["verification: siblings' texts as negatives (the paper)"] = (None, midpoint, True)
     for point in sorted((args.results / "labels").glob(f"*/{args.ckpt}/layer*.json")):
         records = json.loads(point.read_text())["latents"]
-        for name, (label_rule, threshold) in combos.items():
-            labels, verdicts = replay.replay(records, label_rule, threshold)
+        for name, (label_rule, threshold, siblings) in combos.items():
+            labels, verdicts = replay.replay(records, label_rule, threshold, siblings)
             share = replay.verified_share(records, labels, verdicts)
             print(
                 f"{point.parent.parent.name} {point.parent.name} {point.stem}: {name}: "
                 f"{100 * share:.1f} %"
             )
     calibration = json.loads((args.results / "autointerp" / "teacher_calibration.json").read_text())
-    for name, (label_rule, threshold) in combos.items():
-        _, verdicts = replay.replay(calibration["latents"], label_rule, threshold)
+    for name, (label_rule, threshold, siblings) in combos.items():
+        _, verdicts = replay.replay(calibration["latents"], label_rule, threshold, siblings)
         f1s = [f1 for _, f1 in verdicts.values()]
         print(f"oracle latents: {name}: mean F1 {np.mean(f1s):.3f}, min {min(f1s):.3f}")
 
