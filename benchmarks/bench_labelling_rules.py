@@ -136,10 +136,10 @@ class Replay:
             if judged:
                 v_pos = self.scores(r["verify_positive"])[:, best]
                 negatives = list(r["verify_negative"])
-                if siblings_as_negatives:
-                    own = set(r["verify_positive"])
+                if siblings_as_negatives:  # a no-op on a run that kept them as negatives
+                    seen = set(r["verify_positive"]) | set(negatives)
                     for sibling in r.get("siblings", []):
-                        negatives += [s for s in positives[sibling] if s not in own]
+                        negatives += [s for s in positives[sibling] if s not in seen]
                 v_neg = self.scores(negatives)[:, best]
                 f1 = f1_above(v_pos, v_neg, threshold(pos[best], neg[best]))
             verdicts[r["latent"]] = (judged and f1 >= self.cfg.f1_threshold, f1)

@@ -103,8 +103,7 @@ def select(
     items += [(int(s), False) for s in rng_verify.choice(neg, n_neg, replace=False)]
     order = rng_verify.permutation(len(items))
     items = [items[i] for i in order]
-    step = cfg.texts_per_prompt
-    batches = [items[i : i + step] for i in range(0, len(items), step)]
+    batches = _prompts(items, cfg)
 
     label_error = None
     if len(fit_active) < cfg.min_fit_positives:
@@ -125,6 +124,12 @@ def select(
         label_error,
         verify_error,
     )
+
+
+def _prompts(items: list[tuple[int, bool]], cfg: AutoInterpConfig) -> list[list[tuple[int, bool]]]:
+    """Verification items cut into prompts of `AutoInterpConfig.texts_per_prompt`."""
+    step = cfg.texts_per_prompt
+    return [items[i : i + step] for i in range(0, len(items), step)]
 
 
 def _too_few(n_pos: int, n_neg: int, cfg: AutoInterpConfig) -> str | None:
@@ -148,6 +153,5 @@ def without_negatives(selection: Selection, excluded: set[int], cfg: AutoInterpC
     ]
     n_pos = sum(active for _, active in items)
     verify_error = selection.verify_error or _too_few(n_pos, len(items) - n_pos, cfg)
-    step = cfg.texts_per_prompt
-    batches = [] if verify_error else [items[i : i + step] for i in range(0, len(items), step)]
+    batches = [] if verify_error else _prompts(items, cfg)
     return selection._replace(verify_batches=batches, verify_error=verify_error)

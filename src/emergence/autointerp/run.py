@@ -131,8 +131,8 @@ def autointerp(
         ]
     )
     answer_of = {s.latent: a for s, a in zip(to_label, label_answers, strict=True)}
-    siblings = _siblings(answer_of) if cfg.exclude_sibling_negatives else {}
-    if siblings:
+    siblings = _siblings(answer_of)
+    if cfg.exclude_sibling_negatives and siblings:
         selections = [
             without_negatives(s, _texts_of(siblings[s.latent], eval_strength), cfg)
             if s.latent in siblings
