@@ -217,11 +217,12 @@ def labels_from_vocabulary():
     return config["teacher"]["backend"] == "embedding"
 
 
-def get_label_embeddings(wildcards):
-    """The embeddings that matching one (scale, ckpt) reads (see rules/matching.smk)."""
+def get_label_embeddings(scale):
+    """The embeddings that matching a checkpoint of ``scale`` reads (see rules/matching.smk),
+    {ckpt} left a wildcard."""
     if labels_from_vocabulary():
         return VOCABULARY_EMBEDDINGS
-    return LABEL_EMBEDDINGS.format(scale=wildcards.scale, ckpt=wildcards.ckpt)
+    return point_file(scale, LABEL_EMBEDDINGS)
 
 
 def get_matching_encoder_input():

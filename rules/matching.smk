@@ -53,26 +53,33 @@ rule embed_labels:
         "../workflow/scripts/embed_labels.py"
 
 
-rule match:
-    input:
-        samples=SAMPLES,
-        labels=LABELS,
-        verify=VERIFY,
-        embeddings=get_label_embeddings,
-    output:
-        MATCHES,
-    log:
-        "results/logs/matching/{scale}/{ckpt}/layer{layer}.log",
-    conda:
-        "../envs/analysis.yaml"
-    threads: 1
-    # Seconds of work: on a cluster it runs inside its checkpoint's analysis group (see
-    # profiles/slurm), whose request is the sum of the matching jobs that run side by side.
-    resources:
-        mem_mb=lambda wc, attempt: 1000 * attempt,
-        runtime=lambda wc, attempt: 5 * attempt,
-    params:
-        tau=config["matching"]["tau"],
-        rule=config["matching"]["rule"],
-    script:
-        "../workflow/scripts/match.py"
+# One job per (scale, ckpt) matches every layer (one process reads the embeddings once): on a
+# cluster it runs inside its checkpoint's analysis group; the outputs stay per layer. One rule per
+# scale, since scales differ in their layers (`per_scale_rule`).
+for _scale in SCALES.values():
+
+    rule:
+        name:
+            per_scale_rule("match", _scale.name)
+        input:
+            samples=SAMPLES,
+            labels=layer_files(_scale, LABELS),
+            verify=layer_files(_scale, VERIFY),
+            embeddings=get_label_embeddings(_scale),
+        output:
+            layer_files(_scale, MATCHES),
+        log:
+            point_file(_scale, "results/logs/matching/{scale}/{ckpt}.log"),
+        group:
+            point_file(_scale, "analysis_{scale}_{ckpt}")
+        conda:
+            "../envs/analysis.yaml"
+        threads: 1
+        resources:
+            mem_mb=lambda wc, attempt: 1000 * attempt,
+            runtime=lambda wc, attempt, n=len(_scale.layers): (5 + n) * attempt,
+        params:
+            tau=config["matching"]["tau"],
+            rule=config["matching"]["rule"],
+        script:
+            "../workflow/scripts/match.py"

@@ -27,7 +27,7 @@ STAGE_RULES = {
     "AutoInterp (one teacher per checkpoint)": ("autointerp_", "embed_texts"),
     "teacher calibration": ("teacher_calibration",),
     "label embeddings": ("embed_labels", "embed_vocabulary"),
-    "matching (per layer)": ("match",),
+    "matching (every layer of a checkpoint)": ("match_",),
     "concepts": ("concepts",),
     "tables and figures": (
         "tables",

@@ -191,7 +191,8 @@ def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tiny_run, tmp_path):
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     downstream = {"concepts": 6, "tables": 1, "figure": len(FIGURE_NAMES), "all": 1}
     # The teacher calibration's matched column depends on tau too (its answers are cached).
-    assert job_counts(rerun.stderr) == {"match": 15, "teacher_calibration": 1, **downstream}
+    matching = {"match_tiny_a": 3, "match_tiny_b": 3}  # one job per checkpoint, every layer
+    assert job_counts(rerun.stderr) == {**matching, "teacher_calibration": 1, **downstream}
     assert sorted(p.name for p in cache.rglob("*")) == cached
 
     # Changing the SAE's k re-runs the SAEs and their dependants: no training, no extraction.
@@ -202,7 +203,7 @@ def test_tiny_pipeline_end_to_end_and_rerun_is_a_no_op(tiny_run, tmp_path):
     # One SAE job and one labelling job per (scale, checkpoint), each doing every layer; the
     # embedding teacher's vocabulary, embedded once for matching, does not depend on the SAEs.
     per_checkpoint = {f"{stage}_tiny_{s}": 3 for stage in ("train_sae", "autointerp") for s in "ab"}
-    sae_and_after = {**per_checkpoint, "match": 15}
+    sae_and_after = {**per_checkpoint, **matching}
     assert job_counts(plan.stdout) == {**sae_and_after, **downstream}
 
 
@@ -312,7 +313,7 @@ def test_every_missing_output_is_rebuilt_and_a_damaged_one_is_named(tiny_run, tm
     matches = "results/matches/tiny-b/step16/layer2.csv"
     failed = snakemake(matches, *run, workdir=work)
     assert failed.returncode != 0
-    log = (work / "results/logs/matching/tiny-b/step16/layer2.log").read_text()
+    log = (work / "results/logs/matching/tiny-b/step16.log").read_text()
     assert f"{verify.relative_to(work)}: not a readable verification table" in log
     verify.unlink()
     for path in (

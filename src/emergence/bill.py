@@ -4,8 +4,8 @@ disk of a configuration, per stage, without building the workflow or touching a 
 Jobs are counted the way the workflow defines them (rules/*.smk): per (scale, checkpoint) one
 extraction (one per micro model for all its checkpoints), one SAE job (every layer), one
 AutoInterp job (every layer), one label-embedding job (an LLM teacher's free-form labels; the
-embedding teacher's vocabulary is embedded once per run) and one concepts job, per layer one
-matching job, and a few jobs for the whole run. SLURM submissions follow profiles/slurm: a
+embedding teacher's vocabulary is embedded once per run), one matching job (every layer) and
+one concepts job, and a few jobs for the whole run. SLURM submissions follow profiles/slurm: a
 checkpoint's extraction, SAE and AutoInterp jobs are one group job (`point`), its embedding,
 matching and concepts jobs another (`analysis_<scale>_<ckpt>`), the micro suite with its
 extractions one more, and the cheap steps are local rules (no submission).
@@ -254,7 +254,7 @@ def bill(config: dict[str, Any], assume: Assumptions | None = None) -> list[Stag
         Stage("label embeddings", "login node", 1, 0, 0.0)
         if backend == "embedding"
         else Stage("label embeddings", "analysis", n_points, 0, 0.0),
-        Stage("matching (per layer)", "analysis", layer_points, n_points, 0.0),
+        Stage("matching (every layer of a checkpoint)", "analysis", n_points, n_points, 0.0),
         Stage("concepts", "analysis", n_points, 0, 0.0),
         Stage(
             "tables and figures",

@@ -1,4 +1,4 @@
-"""Adaptor: match the labels of one (scale, ckpt, layer) to the domains."""
+"""Adaptor: match the labels of every layer of one (scale, ckpt) to the domains."""
 
 import polars as pl
 
@@ -10,25 +10,28 @@ from emergence.matching import match_latents
 
 sm = snakemake  # type: ignore[name-defined]  # noqa: F821
 log = setup_logging(sm.log[0])
-verify = read_verification(sm.input.verify)
 domains = sorted(pl.read_parquet(sm.input.samples, columns=["domain"])["domain"].unique())
-table = match_latents(
-    read_labels(sm.input.labels)["latents"],
-    dict(zip(verify["latent"].to_list(), verify["interpretable"].to_list(), strict=True)),
-    domains,
-    read_store(sm.input.embeddings),
-    sm.params.tau,
-    sm.params.rule,
-)
-with atomic_path(sm.output[0]) as tmp:
-    table.write_csv(tmp)
-matched = table.filter(pl.col("matched"))
-log.info(
-    "%d labelled latents, %d interpretable, %d matched at tau=%.2f (rule %s): %s",
-    table["latent"].n_unique(),
-    table.filter(pl.col("interpretable"))["latent"].n_unique(),
-    matched["latent"].n_unique(),
-    sm.params.tau,
-    sm.params.rule,
-    sorted(set(zip(matched["label"], matched["domain"], strict=True))),
-)
+embeddings = read_store(sm.input.embeddings)
+for labels, verify_path, output in zip(sm.input.labels, sm.input.verify, sm.output, strict=True):
+    verify = read_verification(verify_path)
+    table = match_latents(
+        read_labels(labels)["latents"],
+        dict(zip(verify["latent"].to_list(), verify["interpretable"].to_list(), strict=True)),
+        domains,
+        embeddings,
+        sm.params.tau,
+        sm.params.rule,
+    )
+    with atomic_path(output) as tmp:
+        table.write_csv(tmp)
+    matched = table.filter(pl.col("matched"))
+    log.info(
+        "%s: %d labelled latents, %d interpretable, %d matched at tau=%.2f (rule %s): %s",
+        output,
+        table["latent"].n_unique(),
+        table.filter(pl.col("interpretable"))["latent"].n_unique(),
+        matched["latent"].n_unique(),
+        sm.params.tau,
+        sm.params.rule,
+        sorted(set(zip(matched["label"], matched["domain"], strict=True))),
+    )
