@@ -27,7 +27,11 @@ from emergence.autointerp.factory import answer_settings  # noqa: E402
 from emergence.config import read_config_file, validate_config  # noqa: E402
 from emergence.grid import scales as resolve_scales  # noqa: E402
 from emergence.grid import first_runs, seed_runs  # noqa: E402
-from emergence.outputs import FIGURE_NAMES, TABLE_NAMES  # noqa: E402
+from emergence.outputs import (
+    CHECKPOINT_TABLE_NAMES,
+    FIGURE_NAMES,
+    TABLE_NAMES,
+)  # noqa: E402
 
 # A --configfile replaces the demo config instead of being merged into it. The demo config is
 # read here, not by `configfile:`, whose YAML errors name neither the file nor the line.

@@ -1,42 +1,45 @@
 # Concept activation % under every protocol, alignment to the reference scale, granularity and
-# the ceilings (linear probe, SAE purity, the instrument's stages): one job per (scale, ckpt),
-# since the activation file holds every layer; then the run's tables.
+# the ceilings (linear probe, SAE purity, the instrument's stages): one job per (scale, ckpt), or
+# per micro model (`job_ckpts`), since the activation file holds every layer; then the run's
+# tables. One rule per scale, as for the SAEs.
 
 
-rule concepts:
-    input:
-        get_concepts_input,
-    output:
-        activation=concept_file("activation"),
-        alignment=concept_file("alignment"),
-        granularity=concept_file("granularity"),
-        ceilings=concept_file("ceilings"),
-    log:
-        "results/logs/concepts/{scale}/{ckpt}.log",
-    benchmark:
-        "results/benchmarks/concepts/{scale}/{ckpt}.tsv"
-    conda:
-        "../envs/analysis.yaml"
-    threads: 1
-    resources:
-        mem_mb=get_concepts_mem_mb,
-    params:
-        # The figures' measure only chooses what they draw: changing it re-runs no analysis.
-        analysis={k: v for k, v in config["analysis"].items() if k != "measure"},
-        seed=config["seed"],
-        tau=config["matching"]["tau"],
-        rule=config["matching"]["rule"],
-        paths=vars(ANALYSIS_PATHS),
-    script:
-        "../workflow/scripts/concepts.py"
+for _scale in SCALES.values():
+
+    rule:
+        name:
+            per_scale_rule("concepts", _scale.name)
+        input:
+            get_concepts_input(_scale),
+        output:
+            **{t: job_points(_scale, concept_file(t)) for t in CHECKPOINT_TABLE_NAMES},
+        log:
+            job_log(_scale, "results/logs/concepts/{scale}/{ckpt}.log"),
+        benchmark:
+            job_log(_scale, "results/benchmarks/concepts/{scale}/{ckpt}.tsv")
+        group:
+            job_group(_scale, "analysis")
+        conda:
+            "../envs/analysis.yaml"
+        threads: 1
+        resources:
+            mem_mb=get_concepts_mem_mb(_scale),
+        params:
+            scale=_scale.name,
+            ckpts=get_job_ckpts(_scale),
+            # The figures' measure only chooses what they draw: changing it re-runs no analysis.
+            analysis={k: v for k, v in config["analysis"].items() if k != "measure"},
+            seed=config["seed"],
+            tau=config["matching"]["tau"],
+            rule=config["matching"]["rule"],
+            paths=vars(ANALYSIS_PATHS),
+        script:
+            "../workflow/scripts/concepts.py"
 
 
 rule tables:
     input:
-        activation=checkpoint_files(concept_file("activation")),
-        alignment=checkpoint_files(concept_file("alignment")),
-        granularity=checkpoint_files(concept_file("granularity")),
-        ceilings=checkpoint_files(concept_file("ceilings")),
+        **{t: checkpoint_files(concept_file(t)) for t in CHECKPOINT_TABLE_NAMES},
         verify=grid_files(VERIFY),
         models=get_model_dir_inputs(),
     output:

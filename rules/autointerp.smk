@@ -35,12 +35,12 @@ for _scale in SCALES.values():
         input:
             **autointerp_inputs(_scale),
         output:
-            labels=layer_files(_scale, LABELS),
-            verify=layer_files(_scale, VERIFY),
+            labels=job_layers(_scale, LABELS),
+            verify=job_layers(_scale, VERIFY),
         log:
-            point_file(_scale, "results/logs/autointerp/{scale}/{ckpt}.log"),
+            job_log(_scale, "results/logs/autointerp/{scale}/{ckpt}.log"),
         benchmark:
-            point_file(_scale, "results/benchmarks/autointerp/{scale}/{ckpt}.tsv")
+            job_log(_scale, "results/benchmarks/autointerp/{scale}/{ckpt}.tsv")
         group:
             "point"
         conda:
@@ -54,6 +54,7 @@ for _scale in SCALES.values():
             runtime=autointerp_runtime(_scale),
         params:
             scale=_scale.name,
+            ckpts=get_job_ckpts(_scale),
             layers=list(_scale.layers),
             teacher=answer_settings(config["teacher"]),
             autointerp=config["autointerp"],

@@ -109,6 +109,47 @@ def point_file(scale, pattern):
     return pattern.replace("{scale}", scale.name)
 
 
+def job_ckpts(scale):
+    """The checkpoints that one job of a per-scale stage covers: every checkpoint of a micro model
+    (its weights and activations are tiny, so a job per checkpoint would spend most of its time
+    on imports, as its extraction would), else the {ckpt} wildcard's one."""
+    return list(scale.ckpts) if scale.source == "micro" else ["{ckpt}"]
+
+
+def job_points(scale, pattern):
+    """``pattern`` at every checkpoint one job of ``scale`` covers (`job_ckpts`)."""
+    return [point_file(scale, pattern).replace("{ckpt}", c) for c in job_ckpts(scale)]
+
+
+def job_layers(scale, pattern):
+    """``pattern`` at every checkpoint and layer one job of ``scale`` covers, checkpoint-major
+    (the order the adaptors walk them in)."""
+    return [
+        f for point in job_points(scale, pattern) for f in layer_files(scale, point)
+    ]
+
+
+def job_log(scale, pattern):
+    """A per-job log or benchmark path: per (scale, ckpt), or per scale for a micro model."""
+    if scale.source == "micro":
+        pattern = pattern.replace("{scale}/{ckpt}", "{scale}")
+    return point_file(scale, pattern)
+
+
+def job_group(scale, name):
+    """The SLURM group of a per-scale stage's job: one per (scale, ckpt), or per micro model."""
+    if scale.source == "micro":
+        return f"{name}_{scale.name}"
+    return f"{name}_{scale.name}_{{ckpt}}"
+
+
+def get_job_ckpts(scale):
+    """The `params` value naming the checkpoints a job of ``scale`` covers (`job_ckpts`)."""
+    if scale.source == "micro":
+        return lambda wildcards: list(scale.ckpts)
+    return lambda wildcards: [wildcards.ckpt]
+
+
 def get_model_input(wildcards):
     """What extraction of one (scale, ckpt) of a Hugging Face or local model needs: the
     pre-fetched revision, or nothing beyond the local directory (micro models have rules of
@@ -154,8 +195,9 @@ def sae_gpu(scale):
 
 
 def sae_runtime(scale):
-    # Minutes for every layer of a checkpoint: a few minutes each at most (500 steps).
-    return lambda wildcards, attempt: (10 + 3 * len(scale.layers)) * attempt
+    # Minutes for every layer a job trains: a few minutes each at most (500 steps).
+    n = len(job_layers(scale, SAE))
+    return lambda wildcards, attempt: (10 + 3 * n) * attempt
 
 
 def teacher_rules():
@@ -176,10 +218,10 @@ def teacher_inputs():
 
 
 def autointerp_inputs(scale):
-    """What labelling every layer of one checkpoint of ``scale`` reads ({ckpt} a wildcard)."""
+    """What labelling every layer a job of ``scale`` covers reads (`job_ckpts`)."""
     return {
-        "sae": layer_files(scale, SAE),
-        "activations": point_file(scale, ACTIVATIONS),
+        "sae": job_layers(scale, SAE),
+        "activations": job_points(scale, ACTIVATIONS),
         **teacher_inputs(),
     }
 
@@ -187,7 +229,8 @@ def autointerp_inputs(scale):
 def autointerp_runtime(scale):
     # Minutes: loading the teacher once, then every layer's prompts (a 7B teacher answers the
     # ~7k prompts of a 512-latent layer in a few minutes; see `emergence-bill`).
-    return lambda wildcards, attempt: (20 + 10 * len(scale.layers)) * attempt
+    n = len(job_layers(scale, LABELS))
+    return lambda wildcards, attempt: (20 + 10 * n) * attempt
 
 
 def get_hub_models():
@@ -218,11 +261,11 @@ def labels_from_vocabulary():
 
 
 def get_label_embeddings(scale):
-    """The embeddings that matching a checkpoint of ``scale`` reads (see rules/matching.smk),
-    {ckpt} left a wildcard."""
+    """The embeddings that matching the checkpoints a job of ``scale`` covers reads (see
+    rules/matching.smk)."""
     if labels_from_vocabulary():
-        return VOCABULARY_EMBEDDINGS
-    return point_file(scale, LABEL_EMBEDDINGS)
+        return [VOCABULARY_EMBEDDINGS]
+    return job_points(scale, LABEL_EMBEDDINGS)
 
 
 def get_matching_encoder_input():
@@ -256,18 +299,28 @@ def checkpoint_files(pattern):
     return [pattern.format(scale=s, ckpt=c) for s, c in grid_points()]
 
 
-def get_concepts_input(wildcards):
-    return input_files(
-        checkpoint_inputs(
-            SCALES, ANALYSIS, wildcards.scale, wildcards.ckpt, ANALYSIS_PATHS
-        )
-    )
+def get_concepts_input(scale):
+    """Every file the analysis of the checkpoints a job of ``scale`` covers reads."""
+
+    def inputs(wildcards):
+        files = [
+            path
+            for ckpt in get_job_ckpts(scale)(wildcards)
+            for path in input_files(
+                checkpoint_inputs(SCALES, ANALYSIS, scale.name, ckpt, ANALYSIS_PATHS)
+            )
+        ]
+        return list(dict.fromkeys(files))
+
+    return inputs
 
 
-def get_concepts_mem_mb(wildcards, attempt):
+def get_concepts_mem_mb(scale):
     # One layer of two activation files at a time (read lazily), in float64: 9000 texts x 5120
     # x 8 bytes is 0.4 GB at 12B; the reference's SAEs are small.
-    return int((4000 + 1e-6 * model_params(wildcards.scale)) * attempt)
+    return lambda wildcards, attempt: int(
+        (4000 + 1e-6 * model_params(scale.name)) * attempt
+    )
 
 
 def get_model_dirs():

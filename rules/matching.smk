@@ -53,9 +53,10 @@ rule embed_labels:
         "../workflow/scripts/embed_labels.py"
 
 
-# One job per (scale, ckpt) matches every layer (one process reads the embeddings once): on a
-# cluster it runs inside its checkpoint's analysis group; the outputs stay per layer. One rule per
-# scale, since scales differ in their layers (`per_scale_rule`).
+# One job per (scale, ckpt), or per micro model (`job_ckpts`), matches every layer (one process
+# reads the embeddings once): on a cluster it runs inside its checkpoint's analysis group; the
+# outputs stay per layer. One rule per scale, since scales differ in their layers
+# (`per_scale_rule`).
 for _scale in SCALES.values():
 
     rule:
@@ -63,21 +64,22 @@ for _scale in SCALES.values():
             per_scale_rule("match", _scale.name)
         input:
             samples=SAMPLES,
-            labels=layer_files(_scale, LABELS),
-            verify=layer_files(_scale, VERIFY),
+            labels=job_layers(_scale, LABELS),
+            verify=job_layers(_scale, VERIFY),
             embeddings=get_label_embeddings(_scale),
         output:
-            layer_files(_scale, MATCHES),
+            job_layers(_scale, MATCHES),
         log:
-            point_file(_scale, "results/logs/matching/{scale}/{ckpt}.log"),
+            job_log(_scale, "results/logs/matching/{scale}/{ckpt}.log"),
         group:
-            point_file(_scale, "analysis_{scale}_{ckpt}")
+            job_group(_scale, "analysis")
         conda:
             "../envs/analysis.yaml"
         threads: 1
         resources:
             mem_mb=lambda wc, attempt: 1000 * attempt,
-            runtime=lambda wc, attempt, n=len(_scale.layers): (5 + n) * attempt,
+            runtime=lambda wc, attempt, n=len(job_layers(_scale, MATCHES)): (5 + n)
+            * attempt,
         params:
             tau=config["matching"]["tau"],
             rule=config["matching"]["rule"],

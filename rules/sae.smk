@@ -12,15 +12,15 @@ for _scale in SCALES.values():
         name:
             per_scale_rule("train_sae", _scale.name)
         input:
-            activations=point_file(_scale, ACTIVATIONS),
+            activations=job_points(_scale, ACTIVATIONS),
             samples=SAMPLES,
         output:
-            sae=layer_files(_scale, SAE),
-            metrics=layer_files(_scale, SAE_METRICS),
+            sae=job_layers(_scale, SAE),
+            metrics=job_layers(_scale, SAE_METRICS),
         log:
-            point_file(_scale, "results/logs/sae/{scale}/{ckpt}.log"),
+            job_log(_scale, "results/logs/sae/{scale}/{ckpt}.log"),
         benchmark:
-            point_file(_scale, "results/benchmarks/sae/{scale}/{ckpt}.tsv")
+            job_log(_scale, "results/benchmarks/sae/{scale}/{ckpt}.tsv")
         group:
             "point"
         conda:
@@ -33,6 +33,7 @@ for _scale in SCALES.values():
             runtime=sae_runtime(_scale),
         params:
             scale=_scale.name,
+            ckpts=get_job_ckpts(_scale),
             layers=list(_scale.layers),
             sae=config["sae"],
             seed=config["seed"],

@@ -12,11 +12,12 @@ import torch
 from safetensors.torch import save_file
 from scipy.stats import ortho_group
 
-from emergence.analysis.concepts import analyse_checkpoint
+from emergence.analysis.concepts import CheckpointTables, analyse_checkpoint
 from emergence.analysis.config import AnalysisConfig
 from emergence.analysis.plan import ArtifactPaths, checkpoint_inputs, input_files
 from emergence.grid import scales
 from emergence.matching import MATCH_SCHEMA
+from emergence.outputs import CHECKPOINT_TABLE_NAMES
 from emergence.sae import SaeConfig, SaeMetrics, SparseAutoencoder, save_sae
 
 # Two domains, eight texts each: ids 0-3 / 8-11 fit, 4-7 / 12-15 eval.
@@ -210,3 +211,8 @@ def test_an_unknown_reference_scale_is_named():
         checkpoint_inputs(
             scales(CONFIG), AnalysisConfig(reference_scale="nope"), "s", "step0", PATHS
         )
+
+
+def test_checkpoint_tables_are_the_declared_names() -> None:
+    # The workflow's concepts rules and the tables rule list these files by the declared names.
+    assert CheckpointTables._fields == CHECKPOINT_TABLE_NAMES

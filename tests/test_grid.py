@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from emergence.config import ConfigError, load_config, validate_config
-from emergence.grid import first_runs, parse_step, scales, seed_runs
+from emergence.grid import checkpoint_layers, first_runs, parse_step, scales, seed_runs
 from emergence.hub import OfflineError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,3 +78,15 @@ def test_seeds_need_the_seed_in_a_repo_or_path() -> None:
     demo["models"]["hub"] = {"source": "hf", "repo": "org/model", "num_layers": 2, "seeds": [1]}
     with pytest.raises(ConfigError, match=r"'models.hub.repo' must contain \{seed\}"):
         validate_config(demo)
+
+
+def test_checkpoint_layers_walk_checkpoint_major_and_pair_each_file() -> None:
+    points = checkpoint_layers(["step0", "step8"], ["a0.st", "a8.st"], [1, 3])
+    assert points == [
+        ("step0", "a0.st", 1),
+        ("step0", "a0.st", 3),
+        ("step8", "a8.st", 1),
+        ("step8", "a8.st", 3),
+    ]
+    with pytest.raises(ValueError, match="2 checkpoints but 1 files"):
+        checkpoint_layers(["step0", "step8"], ["a0.st"], [1])

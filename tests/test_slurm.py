@@ -376,8 +376,9 @@ def test_tiny_pipeline_runs_through_slurm(pipeline: InterruptedPipeline) -> None
     SLURM log per job, and every artifact's provenance carries the SLURM_JOB_ID it ran under."""
     assert pipeline.second.returncode == 0, pipeline.second.output[-4000:]
     submitted = pipeline.submitted
-    # Few SLURM jobs: per (scale, checkpoint) one for extraction, SAEs and labelling and one for
-    # matching and concepts, plus one for the micro suite; the cheap steps ran on the login node.
+    # Few SLURM jobs: per micro model one for its SAEs and labels and one for its matching and
+    # concepts (all its checkpoints), plus one for the micro suite and its extractions; the
+    # cheap steps ran on the login node.
     # Each was submitted once, the killed one once more by the re-run; `emergence-bill` counted
     # them from the config beforehand.
     grid = scales(load_config(TINY))

@@ -2,13 +2,14 @@
 disk of a configuration, per stage, without building the workflow or touching a GPU.
 
 Jobs are counted the way the workflow defines them (rules/*.smk): per (scale, checkpoint) one
-extraction (one per micro model for all its checkpoints), one SAE job (every layer), one
-AutoInterp job (every layer), one label-embedding job (an LLM teacher's free-form labels; the
-embedding teacher's vocabulary is embedded once per run), one matching job (every layer) and
-one concepts job, and a few jobs for the whole run. SLURM submissions follow profiles/slurm: a
-checkpoint's extraction, SAE and AutoInterp jobs are one group job (`point`), its embedding,
-matching and concepts jobs another (`analysis_<scale>_<ckpt>`), the micro suite with its
-extractions one more, and the cheap steps are local rules (no submission).
+extraction, one SAE job (every layer), one AutoInterp job (every layer), one label-embedding job
+(an LLM teacher's free-form labels; the embedding teacher's vocabulary is embedded once per
+run), one matching job (every layer) and one concepts job, and a few jobs for the whole run. A
+micro model has one job of each kind but label embedding for all its checkpoints. SLURM
+submissions follow profiles/slurm: a checkpoint's extraction, SAE and AutoInterp jobs are one
+group job (`point`), its embedding, matching and concepts jobs another
+(`analysis_<scale>_<ckpt>`; a micro model's matching and concepts: `analysis_<scale>`), the
+micro suite with its extractions one more, and the cheap steps are local rules (no submission).
 ``tests/test_bill.py`` checks the job counts against Snakemake's own dry run and
 ``tests/test_slurm.py`` the submissions against a real SLURM.
 
@@ -166,6 +167,10 @@ def bill(config: dict[str, Any], assume: Assumptions | None = None) -> list[Stag
     gpu_sae = sae.get("device", "cpu") != "cpu"
     backend = config["teacher"]["backend"]
     micro = [s for s in grid.values() if s.source == "micro"]
+    # Jobs of the per-scale rules (SAE, AutoInterp, matching, concepts): one per checkpoint, or
+    # one per micro model for all its checkpoints.
+    n_jobs = sum(1 if s.source == "micro" else len(s.ckpts) for s in grid.values())
+    micro_points = sum(len(s.ckpts) for s in micro)
 
     def on_gpu(scale: Scale, flag: bool) -> bool:
         return flag and scale.source != "micro"
@@ -191,8 +196,8 @@ def bill(config: dict[str, Any], assume: Assumptions | None = None) -> list[Stag
     prompts = latents * a.prompts_per_latent if llm else 0.0
     teacher_s = 0.0
     if backend == "vllm":
-        # The teacher is loaded once per (scale, checkpoint) job, then answers every layer.
-        teacher_s = n_points * a.teacher_load_s + latents * (
+        # The teacher is loaded once per AutoInterp job, then answers every layer.
+        teacher_s = n_jobs * a.teacher_load_s + latents * (
             a.new_input_tokens_per_latent / a.teacher_prefill_tok_s
             + a.output_tokens_per_latent / a.teacher_decode_tok_s
         )
@@ -227,15 +232,15 @@ def bill(config: dict[str, Any], assume: Assumptions | None = None) -> list[Stag
         Stage(
             "SAEs (every layer of a checkpoint)",
             "point",
-            n_points,
-            n_points,
+            n_jobs,
+            n_jobs,
             sae_s * hours,
             disk_bytes=sae_disk,
         ),
         Stage(
             "AutoInterp (one teacher per checkpoint)",
             "point",
-            n_points + int(backend == "embedding"),
+            n_jobs + int(backend == "embedding"),
             0,
             teacher_s * hours,
             prompts=prompts,
@@ -253,9 +258,10 @@ def bill(config: dict[str, Any], assume: Assumptions | None = None) -> list[Stag
         # The embedding teacher labels with phrases of its vocabulary, embedded once per run.
         Stage("label embeddings", "login node", 1, 0, 0.0)
         if backend == "embedding"
-        else Stage("label embeddings", "analysis", n_points, 0, 0.0),
-        Stage("matching (every layer of a checkpoint)", "analysis", n_points, n_points, 0.0),
-        Stage("concepts", "analysis", n_points, 0, 0.0),
+        # A micro model's are grouped per checkpoint, apart from its one analysis group.
+        else Stage("label embeddings", "analysis", n_points, micro_points, 0.0),
+        Stage("matching (every layer of a checkpoint)", "analysis", n_jobs, n_jobs, 0.0),
+        Stage("concepts", "analysis", n_jobs, 0, 0.0),
         Stage(
             "tables and figures",
             "login node",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,19 @@ def _scale(
     layers = spec.get("layers", config["extraction"]["layers"])
     layer_ids = tuple(range(num_layers + 1)) if layers == "all" else tuple(sorted(set(layers)))
     return Scale(name, spec["source"], num_layers, steps, layer_ids, dict(spec), family, seed)
+
+
+def checkpoint_layers(
+    ckpts: Sequence[str], files: Sequence[str], layers: Sequence[int]
+) -> list[tuple[str, str, int]]:
+    """(checkpoint, its file, layer) for every layer of every checkpoint, checkpoint-major: the
+    order in which the workflow lists the per-layer files of a job that covers several
+    checkpoints (``files``: one per checkpoint, e.g. its activations)."""
+    if len(ckpts) != len(files):
+        raise ValueError(f"{len(ckpts)} checkpoints but {len(files)} files: {list(files)}")
+    return [
+        (ckpt, path, layer) for ckpt, path in zip(ckpts, files, strict=True) for layer in layers
+    ]
 
 
 def parse_step(ckpt: str) -> int:

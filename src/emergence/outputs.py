@@ -16,6 +16,10 @@ FIGURE_NAMES: tuple[str, ...] = (
 )
 """``results/figures/{name}.png`` (and ``.pdf``); `emergence.figures.FIGURES` draws each."""
 
+CHECKPOINT_TABLE_NAMES: tuple[str, ...] = ("activation", "alignment", "granularity", "ceilings")
+"""``results/concepts/{scale}/{ckpt}/{name}.csv``: the fields of
+`emergence.analysis.concepts.CheckpointTables`, which the ``tables`` rule gathers."""
+
 TABLE_NAMES: tuple[str, ...] = (
     "activation",
     "alignment",

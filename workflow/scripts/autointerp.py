@@ -1,5 +1,6 @@
 """Adaptor: label and verify every live latent of the SAE of every layer of one (scale, ckpt),
-with one teacher (an in-process vLLM model is loaded once for all layers)."""
+or of every checkpoint of a micro model, with one teacher (an in-process vLLM model is loaded
+once for all of them)."""
 
 import polars as pl
 
@@ -9,6 +10,7 @@ from emergence.autointerp.codes import codes_by_split
 from emergence.autointerp.embedding_store import read_store
 from emergence.autointerp.factory import make_teacher
 from emergence.autointerp.io import write_labels, write_verification
+from emergence.grid import checkpoint_layers
 from emergence.logs import setup_logging
 from emergence.provenance import provenance
 from emergence.sae.encoder import read_encoder
@@ -21,9 +23,11 @@ store = read_store(sm.input.store) if hasattr(sm.input, "store") else None
 domains = sorted(samples["domain"].unique().to_list())
 teacher = make_teacher(sm.config["teacher"], sm.params.cache_dir, store=store, domains=domains)
 cfg = AutoInterpConfig.from_dict({"seed": sm.params.seed, **sm.params.autointerp})
-outputs = zip(sm.params.layers, sm.input.sae, sm.output.labels, sm.output.verify, strict=True)
-for layer_index, sae_path, labels_path, verify_path in outputs:
-    layer = read_layer(sm.input.activations, layer_index)
+# Checkpoint-major, as the rule lists its inputs and outputs.
+points = checkpoint_layers(sm.params.ckpts, sm.input.activations, sm.params.layers)
+outputs = zip(points, sm.input.sae, sm.output.labels, sm.output.verify, strict=True)
+for (ckpt, activations, layer_index), sae_path, labels_path, verify_path in outputs:
+    layer = read_layer(activations, layer_index)
     fit, eval_ = codes_by_split(read_encoder(sae_path), layer.x_ND, layer.sample_id_N, samples)
     result = autointerp(fit, eval_, samples, teacher, cfg)
     record = provenance(
@@ -31,7 +35,7 @@ for layer_index, sae_path, labels_path, verify_path in outputs:
         config_subset={"teacher": sm.params.teacher, "autointerp": sm.params.autointerp},
         seed=cfg.seed,
         scale=sm.params.scale,
-        ckpt=sm.wildcards.ckpt,
+        ckpt=ckpt,
         layer=layer_index,
         teacher=teacher.name,
         prompt_version=teacher.prompt_version,
@@ -40,7 +44,8 @@ for layer_index, sae_path, labels_path, verify_path in outputs:
     write_verification(verify_path, result.verification)
     labelled = [r for r in result.labels if r["label"] is not None]
     log.info(
-        "layer %d: %d live latents, %d labelled, %d interpretable; teacher usage %s",
+        "%s layer %d: %d live latents, %d labelled, %d interpretable; teacher usage %s",
+        ckpt,
         layer_index,
         len(result.labels),
         len(labelled),

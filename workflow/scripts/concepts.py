@@ -1,4 +1,5 @@
-"""Adaptor: concept activation %, alignment, granularity and ceilings of one (scale, ckpt)."""
+"""Adaptor: concept activation %, alignment, granularity and ceilings of one (scale, ckpt), or of
+every checkpoint of a micro model."""
 
 from emergence.analysis.concepts import analyse_checkpoint
 from emergence.analysis.config import AnalysisConfig
@@ -11,11 +12,13 @@ sm = snakemake  # type: ignore[name-defined]  # noqa: F821
 log = setup_logging(sm.log[0])
 cfg = AnalysisConfig(seed=sm.params.seed, **sm.params.analysis)
 paths = ArtifactPaths(**sm.params.paths)
-inputs = checkpoint_inputs(scales(sm.config), cfg, sm.wildcards.scale, sm.wildcards.ckpt, paths)
-tables = analyse_checkpoint(inputs, cfg, tau=sm.params.tau, rule=sm.params.rule)
-for name in tables._fields:
-    with atomic_path(sm.output[name]) as tmp:
-        getattr(tables, name).write_csv(tmp)
-per_point = tables.activation.filter(protocol="per_point")
-log.info("per-point concept activation %% by layer and domain:\n%s", per_point)
-log.info("ceilings and stages by layer:\n%s", tables.ceilings)
+grid = scales(sm.config)
+for i, ckpt in enumerate(sm.params.ckpts):
+    inputs = checkpoint_inputs(grid, cfg, sm.params.scale, ckpt, paths)
+    tables = analyse_checkpoint(inputs, cfg, tau=sm.params.tau, rule=sm.params.rule)
+    for name in tables._fields:
+        with atomic_path(sm.output[name][i]) as tmp:
+            getattr(tables, name).write_csv(tmp)
+    per_point = tables.activation.filter(protocol="per_point")
+    log.info("%s: per-point concept activation %% by layer and domain:\n%s", ckpt, per_point)
+    log.info("%s: ceilings and stages by layer:\n%s", ckpt, tables.ceilings)

@@ -1,4 +1,5 @@
-"""Adaptor: match the labels of every layer of one (scale, ckpt) to the domains."""
+"""Adaptor: match the labels of every layer of one (scale, ckpt), or of every checkpoint of a
+micro model, to the domains."""
 
 import polars as pl
 
@@ -11,8 +12,13 @@ from emergence.matching import match_latents
 sm = snakemake  # type: ignore[name-defined]  # noqa: F821
 log = setup_logging(sm.log[0])
 domains = sorted(pl.read_parquet(sm.input.samples, columns=["domain"])["domain"].unique())
-embeddings = read_store(sm.input.embeddings)
-for labels, verify_path, output in zip(sm.input.labels, sm.input.verify, sm.output, strict=True):
+# One store for the whole job (the teacher's vocabulary), or one per checkpoint, in the order
+# of the checkpoint-major label files.
+stores = [read_store(path) for path in sm.input.embeddings]
+per_store = len(sm.input.labels) // len(stores)
+files = zip(sm.input.labels, sm.input.verify, sm.output, strict=True)
+for i, (labels, verify_path, output) in enumerate(files):
+    embeddings = stores[i // per_store]
     verify = read_verification(verify_path)
     table = match_latents(
         read_labels(labels)["latents"],
