@@ -1,4 +1,6 @@
-"""The in-process vLLM teacher is loaded once per (scale, checkpoint), not once per layer.
+"""The in-process vLLM teacher is loaded once per labelling job, not once per layer: once per
+(scale, checkpoint) of a local or Hugging Face model, once per micro model (its one job covers
+every checkpoint).
 
 The test-size pipeline runs up to its labels with ``teacher.backend: vllm`` and a stand-in
 ``vllm`` package (put first on PYTHONPATH, which every job inherits) whose ``LLM(...)`` records
@@ -9,6 +11,7 @@ output would.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -61,20 +64,28 @@ class LLM:
 
 
 @pytest.mark.slow
-def test_vllm_teacher_is_constructed_once_per_checkpoint(tmp_path: Path) -> None:
+def test_vllm_teacher_is_constructed_once_per_labelling_job(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
     fake = tmp_path / "fake" / "vllm"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text(FAKE_VLLM)
     record = tmp_path / "llm-constructions.jsonl"
     config = tmp_path / "vllm.yaml"
-    config.write_text(TINY.read_text() + "teacher: {backend: vllm, model: org/fake-teacher}\n")
+    ckpts = ("step0", "step4", "step16")
+    for ckpt in ckpts:
+        shutil.copytree(tiny_model_dir, tmp_path / "local" / ckpt)
+    local = f"  local: {{source: local, path: '{tmp_path}/local/step{{step}}'}}\n"
+    config.write_text(
+        TINY.read_text().replace("models:\n", "models:\n" + local)
+        + "teacher: {backend: vllm, model: org/fake-teacher}\n"
+    )
     work = tmp_path / "work"
     # The teacher's weights would be pre-fetched from the Hub: here there is nothing to fetch.
     prefetched = work / "results" / "prefetch" / "teacher.json"
     prefetched.parent.mkdir(parents=True)
     prefetched.write_text("{}")
-    scales = {"tiny-a": 2, "tiny-b": 3}  # layers 0..num_layers
-    ckpts = ("step0", "step4", "step16")
+    scales = {"local": 3, "tiny-a": 2, "tiny-b": 3}  # layers 0..num_layers
     labels = [
         f"results/labels/{scale}/{ckpt}/layer{layer}.json"
         for scale, n_layers in scales.items()
@@ -93,9 +104,10 @@ def test_vllm_teacher_is_constructed_once_per_checkpoint(tmp_path: Path) -> None
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     constructions = [json.loads(line) for line in record.read_text().splitlines()]
-    # One per (scale, checkpoint): 6, where one per layer would be 15.
-    assert len(labels) == 15
-    assert len(constructions) == len(scales) * len(ckpts)
+    # One per checkpoint of the local model and one per micro model: 5, where one per layer
+    # would be 24.
+    assert len(labels) == 24
+    assert len(constructions) == len(ckpts) + 2
     assert len({c["pid"] for c in constructions}) == len(constructions)
     assert {c["model"] for c in constructions} == {"org/fake-teacher"}
     for path in labels:
