@@ -1,7 +1,7 @@
 """The analysis jobs that run at every grid point stay free of heavy imports.
 
-Each job is a fresh process, and the paper grid runs thousands of them (5,100 matching jobs,
-1,200 labelling and concept jobs in config/paper.yaml): torch alone costs about two seconds of
+Each job is a fresh process, and the paper grid runs hundreds of them (250 each of matching,
+labelling and concepts jobs in config/paper.yaml): torch alone costs about two seconds of
 imports per job, sentence-transformers or transformers several more. These jobs read activations
 and SAEs with numpy (`emergence.sae.encoder`) and embeddings from run-wide stores; the concepts
 job imports scikit-learn only where it fits its probe.

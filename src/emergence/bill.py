@@ -219,8 +219,9 @@ def bill(config: dict[str, Any], assume: Assumptions | None = None) -> list[Stag
     if micro:
         stages.append(Stage("micro suite", "micro", 2 + len(micro), 1, 0.0))
     stages += [
-        # A micro model's extraction rides in the micro suite's submission; every checkpoint
-        # has its `point` submission, counted on the SAE line (the job every one of them holds).
+        # A micro model's extraction rides in the micro suite's submission; every `point`
+        # submission (per checkpoint, or per micro model) is counted on the SAE line (the job
+        # every one of them holds).
         Stage(
             "extraction",
             "point" if len(micro) < len(grid) else "micro",

@@ -16,6 +16,8 @@ domains = sorted(pl.read_parquet(sm.input.samples, columns=["domain"])["domain"]
 # of the checkpoint-major label files.
 stores = [read_store(path) for path in sm.input.embeddings]
 per_store = len(sm.input.labels) // len(stores)
+if per_store * len(stores) != len(sm.input.labels):
+    raise ValueError(f"{len(sm.input.labels)} label files for {len(stores)} embedding stores")
 files = zip(sm.input.labels, sm.input.verify, sm.output, strict=True)
 for i, (labels, verify_path, output) in enumerate(files):
     embeddings = stores[i // per_store]
