@@ -110,10 +110,9 @@ def point_file(scale, pattern):
 
 
 def job_ckpts(scale):
-    """The checkpoints that one job of a per-scale stage covers: every checkpoint of a micro model
-    (its weights and activations are tiny, so a job per checkpoint would spend most of its time
-    on imports, as its extraction would), else the {ckpt} wildcard's one."""
-    return list(scale.ckpts) if scale.source == "micro" else ["{ckpt}"]
+    """The checkpoints that one job of a per-scale stage covers: all of them where the scale runs
+    one job per model (`Scale.one_job_per_model`: micro models), else the {ckpt} wildcard's."""
+    return list(scale.ckpts) if scale.one_job_per_model else ["{ckpt}"]
 
 
 def job_points(scale, pattern):
@@ -131,21 +130,21 @@ def job_layers(scale, pattern):
 
 def job_log(scale, pattern):
     """A per-job log or benchmark path: per (scale, ckpt), or per scale for a micro model."""
-    if scale.source == "micro":
+    if scale.one_job_per_model:
         pattern = pattern.replace("{scale}/{ckpt}", "{scale}")
     return point_file(scale, pattern)
 
 
 def job_group(scale, name):
     """The SLURM group of a per-scale stage's job: one per (scale, ckpt), or per micro model."""
-    if scale.source == "micro":
+    if scale.one_job_per_model:
         return f"{name}_{scale.name}"
     return f"{name}_{scale.name}_{{ckpt}}"
 
 
 def get_job_ckpts(scale):
     """The `params` value naming the checkpoints a job of ``scale`` covers (`job_ckpts`)."""
-    if scale.source == "micro":
+    if scale.one_job_per_model:
         return lambda wildcards: list(scale.ckpts)
     return lambda wildcards: [wildcards.ckpt]
 

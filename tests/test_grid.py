@@ -90,3 +90,14 @@ def test_checkpoint_layers_walk_checkpoint_major_and_pair_each_file() -> None:
     ]
     with pytest.raises(ValueError, match="2 checkpoints but 1 files"):
         checkpoint_layers(["step0", "step8"], ["a0.st"], [1])
+
+
+def test_only_micro_models_run_one_job_per_model() -> None:
+    config = load_config(ROOT / "tests" / "data" / "tiny.yaml")
+    config["models"]["hub"] = {"source": "hf", "repo": "EleutherAI/pythia-14m", "num_layers": 6}
+    grid = scales(validate_config(config))
+    assert [(s.name, s.one_job_per_model, s.n_point_jobs) for s in grid.values()] == [
+        ("tiny-a", True, 1),
+        ("tiny-b", True, 1),
+        ("hub", False, 3),
+    ]

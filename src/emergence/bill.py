@@ -167,9 +167,8 @@ def bill(config: dict[str, Any], assume: Assumptions | None = None) -> list[Stag
     gpu_sae = sae.get("device", "cpu") != "cpu"
     backend = config["teacher"]["backend"]
     micro = [s for s in grid.values() if s.source == "micro"]
-    # Jobs of the per-scale rules (SAE, AutoInterp, matching, concepts): one per checkpoint, or
-    # one per micro model for all its checkpoints.
-    n_jobs = sum(1 if s.source == "micro" else len(s.ckpts) for s in grid.values())
+    # Jobs of each per-scale stage (SAE, AutoInterp, matching, concepts).
+    n_jobs = sum(s.n_point_jobs for s in grid.values())
     micro_points = sum(len(s.ckpts) for s in micro)
 
     def on_gpu(scale: Scale, flag: bool) -> bool:

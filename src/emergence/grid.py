@@ -38,6 +38,18 @@ class Scale:
         """Checkpoint names as used in paths: ``step{N}``."""
         return tuple(f"step{s}" for s in self.steps)
 
+    @property
+    def one_job_per_model(self) -> bool:
+        """Whether each per-scale stage (SAE, AutoInterp, matching, concepts) runs one job for
+        all checkpoints rather than one per checkpoint: for micro models, whose jobs would spend
+        most of their time starting (imports) rather than working."""
+        return self.source == "micro"
+
+    @property
+    def n_point_jobs(self) -> int:
+        """Jobs of each per-scale stage for this scale (see `one_job_per_model`)."""
+        return 1 if self.one_job_per_model else len(self.ckpts)
+
     def local_path(self, step: int) -> Path:
         """The directory of a ``local`` model at ``step``."""
         return Path(str(self.spec["path"]).replace("{step}", str(step)))
