@@ -111,7 +111,8 @@ def point_file(scale, pattern):
 
 def job_ckpts(scale):
     """The checkpoints that one job of a per-scale stage covers: all of them where the scale runs
-    one job per model (`Scale.one_job_per_model`: micro models), else the {ckpt} wildcard's."""
+    one job per model (`Scale.one_job_per_model`: micro models), else the {ckpt} wildcard's.
+    """
     return list(scale.ckpts) if scale.one_job_per_model else ["{ckpt}"]
 
 
